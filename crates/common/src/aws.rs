@@ -1,0 +1,185 @@
+//! Loading the AWS SDK config and checking who we are before anything else happens.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+
+use crate::args::AwsArgs;
+use crate::errors::bad_input;
+
+/// Attempts per request for bulk work. The SDK's default of 3 gives up too soon when deleting
+/// thousands of objects, where throttling is normal (AWS-NOTES.md, "Retries").
+pub const BULK_MAX_ATTEMPTS: u32 = 10;
+
+/// Backoff cap between attempts, the SDK's standard-mode cap.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+/// Time to open a connection. Short, so an unreachable endpoint fails fast instead of hanging.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A checked connection to one AWS account and region.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The SDK config every service client is built from.
+    pub config: SdkConfig,
+    /// The account the credentials belong to (from STS).
+    pub account: String,
+    /// The ARN of the caller (a user, or an assumed role's session).
+    pub caller_arn: String,
+    /// The region the clients talk to.
+    pub region: String,
+    /// The endpoint override (an emulator), when there is one.
+    pub endpoint_url: Option<String>,
+    /// The arguments the session came from.
+    pub args: AwsArgs,
+}
+
+impl Session {
+    /// Loads the config, asks STS who we are, and applies the `--expect-account` guard.
+    ///
+    /// Any failure here is configuration (no region, no credentials, rejected credentials,
+    /// unreachable endpoint, wrong account) and comes back as [`crate::BadInput`]: nothing has
+    /// been changed, and no call of the step's own service has been made.
+    pub async fn start(args: &AwsArgs) -> anyhow::Result<Session> {
+        args.validate()?;
+        let config = load_config(args).await;
+        let region = config
+            .region()
+            .map(|r| r.as_ref().to_string())
+            .ok_or_else(|| {
+                bad_input(
+                    "no AWS region: pass --region, set AWS_REGION, or set a region in your profile",
+                )
+            })?;
+        crate::args::validate_region(&region)?;
+        let endpoint_url = config.endpoint_url().map(str::to_string);
+        let (account, caller_arn) = who_am_i(&config, endpoint_url.as_deref()).await?;
+        if let Some(expected) = args.expect_account.as_ref().filter(|e| **e != account) {
+            return Err(bad_input(format!(
+                "account mismatch: the credentials are for account {account}, not {expected} (--expect-account); nothing was changed"
+            )));
+        }
+        tracing::debug!(%account, %caller_arn, %region, "session ready");
+        Ok(Session {
+            config,
+            account,
+            caller_arn,
+            region,
+            endpoint_url,
+            args: args.clone(),
+        })
+    }
+
+    /// The same config for another region (an S3 bucket that lives elsewhere).
+    pub fn config_for_region(&self, region: &str) -> SdkConfig {
+        self.config
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .build()
+    }
+
+    /// Whether requests go to an endpoint override (an emulator) rather than AWS.
+    pub fn has_endpoint_override(&self) -> bool {
+        self.endpoint_url.is_some()
+    }
+}
+
+async fn load_config(args: &AwsArgs) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(BULK_MAX_ATTEMPTS)
+                .with_max_backoff(MAX_BACKOFF),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        );
+    if let Some(region) = &args.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &args.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &args.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+/// STS GetCallerIdentity, with few retries: if this fails, the configuration is wrong, and
+/// retrying ten times would only delay the message.
+async fn who_am_i(config: &SdkConfig, endpoint: Option<&str>) -> anyhow::Result<(String, String)> {
+    let sts_config = aws_sdk_sts::config::Builder::from(config)
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .build();
+    let sts = aws_sdk_sts::Client::from_conf(sts_config);
+    let identity = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|error| bad_input(describe_sts_failure(&error, endpoint)))?;
+    let account = identity.account().unwrap_or_default().to_string();
+    let arn = identity.arn().unwrap_or_default().to_string();
+    if account.is_empty() {
+        return Err(bad_input(
+            "STS did not say which account the credentials belong to",
+        ));
+    }
+    Ok((account, arn))
+}
+
+/// One line that says what is wrong with the configuration, from a failed GetCallerIdentity.
+fn describe_sts_failure<E, R>(error: &SdkError<E, R>, endpoint: Option<&str>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let target = endpoint.map_or("AWS".to_string(), |e| e.to_string());
+    match error {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            let code = err.code().unwrap_or("error");
+            let message = err.message().unwrap_or("");
+            format!(
+                "{target} rejected the credentials ({code}: {message}); check your profile or keys"
+            )
+        }
+        SdkError::TimeoutError(_) => format!("cannot reach {target}: the request timed out"),
+        _ => {
+            let cause = innermost_cause(error);
+            let text = DisplayErrorContext(error).to_string();
+            if text.contains("credentials") || text.contains("identity") {
+                no_credentials_message(&cause)
+            } else if matches!(error, SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout()) {
+                format!("cannot reach {target}: {cause}")
+            } else {
+                format!("cannot call {target}: {cause}")
+            }
+        }
+    }
+}
+
+fn no_credentials_message(detail: &str) -> String {
+    format!(
+        "no usable AWS credentials ({detail}): use --profile, run `aws sso login`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )
+}
+
+/// The innermost cause in an error's source chain ("Connection refused (os error 111)"), which
+/// is the part that tells the user something.
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
