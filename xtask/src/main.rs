@@ -1,8 +1,14 @@
 //! The project's runner, behind `cargo xtask`. One flat match over subcommands; each task lives
 //! in its own module. Run bare to see the list.
 
+mod bench;
+mod clean_all;
 mod emulator;
+mod manifest;
+mod runner;
+mod steps;
 mod test;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,20 +18,24 @@ use xshell::Shell;
 const USAGE: &str = "\
 cargo xtask <command>
 
-Commands:
+Tearing down (each reads cleanup.toml; --help for options):
+  clean-all               delete everything the manifest names, in the chapter's order
+  plan                    show clean-all's combined plan; change nothing
+  step N                  run step N (1-7) alone with the manifest's settings
+  verify                  list what the manifest names that still exists, and leftovers
+
+Development:
   test [ARGS...]          start the emulator, run every test against it, stop it
                           (ARGS go to `cargo test`, e.g. `-p rm-dynamodb`)
   emulator start|stop|status
-                          manage the local AWS emulator (moto) under target/emulator/";
+                          manage the local AWS emulator (moto) under target/emulator/
+  bench s3 [--objects N]  time rm-s3 against `aws s3 rb --force` and a boto3 reference";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(code) => code,
-        Err(error) => {
-            eprintln!("xtask: error: {error:#}");
-            ExitCode::from(2)
-        }
+        Err(error) => common::cli::report_error("xtask", &error),
     }
 }
 
@@ -39,15 +49,21 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
+    let with_name = |name: &str| std::iter::once(name.to_string()).chain(rest.iter().cloned());
     match command {
+        "clean-all" => clean_all::clean_all(&sh, common::cli::parse_from(with_name("clean-all"))),
+        "plan" => clean_all::plan(&sh, common::cli::parse_from(with_name("plan"))),
+        "step" => clean_all::run_step(&sh, common::cli::parse_from(with_name("step"))),
+        "verify" => verify::run(&sh, common::cli::parse_from(with_name("verify"))),
         "test" => test::run(&sh, rest),
         "emulator" => emulator::run(&sh, rest),
+        "bench" => bench::run(&sh, rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         other => {
-            eprintln!("xtask: unknown command {other:?}\n\n{USAGE}");
+            eprintln!("xtask: error: unknown command {other:?} (run `cargo xtask` for the list)");
             Ok(ExitCode::from(2))
         }
     }

@@ -36,6 +36,10 @@ pub struct AwsArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output: OutputFormat,
 
+    /// Also write the JSON report to this file (whatever --output says); used by clean-all
+    #[arg(long, value_name = "FILE")]
+    pub json_report: Option<std::path::PathBuf>,
+
     /// More log output on stderr (-v, -vv, -vvv); RUST_LOG overrides
     #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,

@@ -21,6 +21,11 @@ pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(BadInput(message.into()))
 }
 
+/// Marks an existing error as bad input, keeping its whole message.
+pub fn bad_input_from(error: anyhow::Error) -> anyhow::Error {
+    bad_input(format!("{error:#}"))
+}
+
 /// Whether an error (or anything in its chain) is bad input.
 pub fn is_bad_input(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| cause.is::<BadInput>())

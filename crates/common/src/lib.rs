@@ -23,7 +23,7 @@ pub mod wait;
 
 pub use args::{AwsArgs, MatchArgs, OutputFormat};
 pub use aws::Session;
-pub use errors::{BadInput, bad_input};
+pub use errors::{BadInput, bad_input, bad_input_from};
 pub use exit::Exit;
 pub use interrupt::Interrupt;
 pub use plan::{Action, Leftover, Operation, Outcome, Plan, Report, Summary};

@@ -203,6 +203,16 @@ impl Plan {
     }
 }
 
+impl From<&Report> for Plan {
+    /// The plan part of a report (a step's dry run, read back by xtask).
+    fn from(report: &Report) -> Plan {
+        Plan {
+            actions: report.actions.clone(),
+            left_behind: report.left_behind.clone(),
+        }
+    }
+}
+
 /// Counts per outcome.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
@@ -358,6 +368,28 @@ pub struct ReportHeader {
 pub fn render_plan(plan: &Plan) -> String {
     let mut out = render_actions(&plan.actions, false);
     out.push_str(&render_left_behind(&plan.left_behind));
+    out
+}
+
+/// One line per kind of resource about to change: "delete 2 table(s): Product, Category".
+pub fn render_plan_brief(plan: &Plan) -> String {
+    let mut lines: Vec<(String, Vec<&str>)> = Vec::new();
+    for action in plan.actions.iter().filter(|a| a.is_to_do()) {
+        let key = format!("{} {}(s)", action.operation.as_str(), action.kind);
+        match lines.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, names)) => names.push(&action.name),
+            None => lines.push((key, vec![&action.name])),
+        }
+    }
+    let mut out = String::new();
+    for (key, names) in lines {
+        let (verb, kind) = key.split_once(' ').unwrap_or((&key, ""));
+        out.push_str(&format!(
+            "{verb} {} {kind}: {}\n",
+            names.len(),
+            names.join(", ")
+        ));
+    }
     out
 }
 
@@ -577,6 +609,16 @@ mod tests {
         assert_eq!(json["exit_code"], 1);
         let back: Report = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(back, report);
+    }
+
+    #[test]
+    fn brief_plan_lists_what_will_change_per_kind() {
+        let mut plan = plan_with(&[None, None, Some(Outcome::AlreadyAbsent)]);
+        plan.push(Action::new("backup", "b1", Operation::Delete));
+        assert_eq!(
+            render_plan_brief(&plan),
+            "delete 2 table(s): t0, t1\ndelete 1 backup(s): b1\n"
+        );
     }
 
     #[test]

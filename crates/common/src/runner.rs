@@ -12,7 +12,7 @@ use crate::cli::report_error;
 use crate::confirm::{Answer, confirm};
 use crate::exit::Exit;
 use crate::interrupt::Interrupt;
-use crate::plan::{Outcome, Plan, Report, ReportHeader, render_plan};
+use crate::plan::{Outcome, Plan, Report, ReportHeader, render_plan, render_plan_brief};
 use crate::progress::Progress;
 
 /// One chapter step: how to discover what the selection names, and how to delete it.
@@ -90,27 +90,31 @@ async fn drive<S: Step>(step: &S, aws: &AwsArgs) -> anyhow::Result<Exit> {
 
     if aws.dry_run || plan.to_do() == 0 {
         // Nothing will change: the report is the plan.
-        return Ok(print_report(Report::new(header, plan, false), aws.output));
+        return print_report(Report::new(header, plan, false), aws);
     }
 
+    // Without --yes the whole plan is shown before the question. With --yes nobody reads it
+    // before the deletion starts (clean-all has shown its combined plan already), so one line per
+    // kind says what is about to go; the report at the end has every detail.
+    let body = if aws.yes {
+        render_plan_brief(&plan)
+    } else {
+        render_plan(&plan)
+    };
     let shown = format!(
-        "Step {}/{}: {} - account {}, region {}\n{}",
+        "Step {}/7: {} - account {}, region {}\n{body}",
         S::STEP,
-        7,
         S::TITLE,
         session.account,
         session.region,
-        render_plan(&plan)
     );
     // The plan is for people: on stdout in text mode, on stderr when stdout carries JSON.
-    match aws.output {
-        OutputFormat::Text if !aws.yes || aws.quiet == 0 => print!("{shown}"),
-        OutputFormat::Text => {}
-        OutputFormat::Json => {
-            if aws.quiet == 0 {
-                eprint!("{shown}")
-            }
+    if aws.quiet == 0 {
+        match aws.output {
+            OutputFormat::Text => print!("{shown}"),
+            OutputFormat::Json => eprint!("{shown}"),
         }
+        let _ = std::io::Write::flush(&mut std::io::stdout());
     }
     let question = format!(
         "{} will change {} resource(s) in account {} ({}).",
@@ -140,16 +144,17 @@ async fn drive<S: Step>(step: &S, aws: &AwsArgs) -> anyhow::Result<Exit> {
     if let Err(error) = &applied {
         tracing::error!("{error:#}");
     }
-    Ok(print_report(
-        Report::new(header, plan, interrupted),
-        aws.output,
-    ))
+    print_report(Report::new(header, plan, interrupted), aws)
 }
 
-fn print_report(report: Report, output: OutputFormat) -> Exit {
-    match output {
+fn print_report(report: Report, aws: &AwsArgs) -> anyhow::Result<Exit> {
+    if let Some(path) = &aws.json_report {
+        std::fs::write(path, report.to_json())
+            .with_context(|| format!("writing the JSON report to {}", path.display()))?;
+    }
+    match aws.output {
         OutputFormat::Text => print!("{}", report.to_text()),
         OutputFormat::Json => println!("{}", report.to_json()),
     }
-    report.exit()
+    Ok(report.exit())
 }

@@ -1,4 +1,5 @@
 //! rm-dynamodb against the emulator: what a user sees and what is left in the account.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
