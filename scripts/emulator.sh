@@ -68,7 +68,9 @@ start() {
     local port endpoint
     port="$(free_port)"
     endpoint="http://127.0.0.1:$port"
-    nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
+    # AWS-managed policies (arn:aws:iam::aws:policy/...) exist in every real account; moto
+    # loads them only when asked, and the workshop's roles attach some.
+    MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
     local pid=$!
     if wait_ready "$endpoint" "$pid"; then
       echo "$pid" >"$pid_file"

@@ -54,3 +54,8 @@ pub fn status(sh: &Shell) -> Option<String> {
         .map(|e| e.trim().to_string())
         .filter(|e| !e.is_empty())
 }
+
+/// The emulator virtualenv's Python, which has boto3 (a dependency of moto).
+pub fn python(sh: &Shell) -> std::path::PathBuf {
+    sh.current_dir().join("target/emulator/venv/bin/python")
+}
