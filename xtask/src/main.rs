@@ -4,6 +4,7 @@
 mod bench;
 mod clean_all;
 mod demo;
+mod discover;
 mod emulator;
 mod manifest;
 mod runner;
@@ -24,6 +25,7 @@ Tearing down (each reads cleanup.toml; --help for options):
   plan                    show clean-all's combined plan; change nothing
   step N                  run step N (1-7) alone with the manifest's settings
   verify                  list what the manifest names that still exists, and leftovers
+  discover [--prefix P]   find what looks like the workshop; write cleanup.proposed.toml
   demo                    without an AWS account: create the workshop in a local emulator,
                           tear it down with clean-all, verify, stop the emulator
 
@@ -58,6 +60,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         "plan" => clean_all::plan(&sh, common::cli::parse_from(with_name("plan"))),
         "step" => clean_all::run_step(&sh, common::cli::parse_from(with_name("step"))),
         "verify" => verify::run(&sh, common::cli::parse_from(with_name("verify"))),
+        "discover" => discover::run(&sh, common::cli::parse_from(with_name("discover"))),
         "demo" => demo::run(&sh, common::cli::parse_from(with_name("demo"))),
         "test" => test::run(&sh, rest),
         "emulator" => emulator::run(&sh, rest),
