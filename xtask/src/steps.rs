@@ -47,7 +47,7 @@ pub const STEPS: [StepInfo; 7] = [
     StepInfo {
         number: 6,
         binary: "rm-cloudfront",
-        heading: "Delete Amazon CloudFront",
+        heading: "Delete Amazon CloudFront (if used)",
         section: "cloudfront",
     },
     StepInfo {

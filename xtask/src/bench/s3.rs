@@ -1,9 +1,554 @@
-//! `cargo xtask bench s3`: being written (issue 4).
+//! `cargo xtask bench s3 [--objects N] [--sweep]`: rm-s3 against what a user would pick instead.
+//!
+//! Seeds identical buckets in the emulator (scripts/bench/seed_s3.py, with the emulator's
+//! python), then times, in the same run and on the same data: rm-s3 (release build);
+//! `aws s3 rb --force` (aws-cli from PyPI, in its own virtualenv under target/bench/); and a
+//! boto3 reference that lists and DeleteObjects-batches serially
+//! (scripts/bench/boto3_reference.py). Cases: a plain bucket; a versioned bucket with two
+//! versions per key and a delete marker on top (aws-cli cannot empty it: it is shown failing on
+//! a small one); and both again through the test proxy with 50 ms added to every request, as a
+//! real network would. Also rm-s3's peak memory at N and 4N objects. `--sweep` adds runs of
+//! rm-s3 at several `--concurrency` values, which is how the default was chosen.
+//!
+//! Each run is measured by scripts/bench/measure.py (wall time, exit status, peak RSS).
 
-use std::process::ExitCode;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use xshell::Shell;
+use anyhow::{Context, bail};
+use xshell::{Shell, cmd};
 
-pub fn run(_sh: &Shell, _args: &[String]) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("bench s3 is not written yet")
+use crate::emulator;
+
+/// Objects per bucket unless `--objects` says otherwise: enough for a few DeleteObjects
+/// batches, few enough that seeding (about 200 PutObject per second on the emulator) and the
+/// whole bench take a few minutes.
+const DEFAULT_OBJECTS: usize = 2000;
+
+/// The aws-cli release the bench installs (v1 is the one on PyPI).
+const AWSCLI_VERSION: &str = "1.46.3";
+
+/// Keys in the small versioned bucket that shows `aws s3 rb --force` failing.
+const CLI_VERSIONED_KEYS: usize = 100;
+
+/// Latency the proxy adds to every request in the "network" cases.
+const LATENCY: &str = "50ms";
+
+/// `--concurrency` values tried by `--sweep`.
+const SWEEP: [usize; 6] = [1, 2, 4, 8, 16, 32];
+
+pub fn run(sh: &Shell, args: &[String]) -> anyhow::Result<ExitCode> {
+    let options = Options::parse(args)?;
+    let bench = Bench::prepare(sh, options.objects)?;
+    bench.run(options.sweep)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Options {
+    objects: usize,
+    sweep: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> anyhow::Result<Options> {
+        let mut options = Options {
+            objects: DEFAULT_OBJECTS,
+            sweep: false,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--objects" => {
+                    let value = args.next().context("--objects needs a number")?;
+                    options.objects = value
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .with_context(|| format!("--objects {value:?}: expected a positive number"))?;
+                }
+                "--sweep" => options.sweep = true,
+                other => bail!("unknown argument {other:?}; usage: cargo xtask bench s3 [--objects N] [--sweep]"),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// One measured run.
+#[derive(Debug, Clone)]
+struct Measured {
+    seconds: f64,
+    exit: i32,
+    max_rss_kib: u64,
+    stderr: String,
+}
+
+/// One row of the results.
+struct Row {
+    case: String,
+    client: String,
+    entries: usize,
+    result: Result<Measured, String>,
+}
+
+struct Bench<'a> {
+    sh: &'a Shell,
+    endpoint: String,
+    objects: usize,
+    /// The emulator's python (it has boto3).
+    python: PathBuf,
+    aws: PathBuf,
+    rm_s3: PathBuf,
+    proxy: PathBuf,
+    out: PathBuf,
+    run_id: String,
+}
+
+impl<'a> Bench<'a> {
+    fn prepare(sh: &'a Shell, objects: usize) -> anyhow::Result<Bench<'a>> {
+        let root = sh.current_dir();
+        let endpoint = match emulator::status(sh) {
+            Some(endpoint) => endpoint,
+            None => {
+                eprintln!("bench: starting the emulator");
+                emulator::start(sh)?
+            }
+        };
+        eprintln!("bench: building rm-s3 and aws-proxy (release)");
+        cmd!(sh, "cargo build --release --quiet -p rm-s3 -p testkit --bins")
+            .run()
+            .context("building rm-s3 and the proxy")?;
+        let out = root.join("target/bench");
+        sh.create_dir(&out)?;
+        let venv = out.join("venv");
+        let aws = venv.join("bin/aws");
+        let marker = venv.join(format!(".awscli-{AWSCLI_VERSION}"));
+        if !marker.exists() {
+            eprintln!("bench: installing awscli=={AWSCLI_VERSION} into {}", venv.display());
+            cmd!(sh, "python3 -m venv {venv}")
+                .run()
+                .context("creating the aws-cli virtualenv (is python3-venv installed?)")?;
+            let pip = venv.join("bin/pip");
+            let spec = format!("awscli=={AWSCLI_VERSION}");
+            cmd!(sh, "{pip} install --quiet --disable-pip-version-check {spec}")
+                .run()
+                .context("installing aws-cli from PyPI")?;
+            sh.write_file(&marker, "")?;
+        }
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        Ok(Bench {
+            sh,
+            endpoint,
+            objects,
+            python: root.join("target/emulator/venv/bin/python"),
+            aws,
+            rm_s3: root.join("target/release/rm-s3"),
+            proxy: root.join("target/release/aws-proxy"),
+            out,
+            run_id: format!("{:x}", stamp % 0xffffff),
+        })
+    }
+
+    fn bucket(&self, name: &str) -> String {
+        format!("bench-{}-{name}", self.run_id)
+    }
+
+    fn run(&self, sweep: bool) -> anyhow::Result<()> {
+        let n = self.objects;
+        let plain: Vec<String> = ["rm", "ref", "cli", "net-rm", "net-ref", "net-cli", "mem-rm"]
+            .iter()
+            .map(|b| self.bucket(&format!("plain-{b}")))
+            .collect();
+        let versioned: Vec<String> = ["rm", "ref", "net-rm", "net-ref"]
+            .iter()
+            .map(|b| self.bucket(&format!("versioned-{b}")))
+            .collect();
+        let cli_versioned = self.bucket("versioned-cli");
+        let big = self.bucket("plain-mem-4n");
+        let swept: Vec<String> = if sweep {
+            SWEEP
+                .iter()
+                .map(|c| self.bucket(&format!("sweep-c{c}")))
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        eprintln!(
+            "bench: seeding {} plain buckets of {n} objects, 1 of {}, {} versioned of {n} keys (x2 versions + marker)",
+            plain.len() + swept.len(),
+            4 * n,
+            versioned.len()
+        );
+        let mut all_plain = plain.clone();
+        all_plain.extend(swept.iter().cloned());
+        self.seed(&all_plain, n, false)?;
+        self.seed(std::slice::from_ref(&big), 4 * n, false)?;
+        self.seed(&versioned, n, true)?;
+        self.seed(std::slice::from_ref(&cli_versioned), CLI_VERSIONED_KEYS, true)?;
+
+        let direct = self.endpoint.clone();
+        let mut rows = Vec::new();
+        eprintln!("bench: plain bucket");
+        rows.push(self.row("plain", "rm-s3", n, self.rm_s3_run(&direct, &plain[0], None)));
+        rows.push(self.row("plain", "boto3 reference", n, self.reference(&direct, &plain[1])));
+        rows.push(self.row("plain", "aws s3 rb --force", n, self.aws_cli(&direct, &plain[2])));
+        eprintln!("bench: versioned bucket");
+        rows.push(self.row("versioned", "rm-s3", 3 * n, self.rm_s3_run(&direct, &versioned[0], None)));
+        rows.push(self.row("versioned", "boto3 reference", 3 * n, self.reference(&direct, &versioned[1])));
+        let cli = self.aws_cli(&direct, &cli_versioned);
+        rows.push(Row {
+            case: "versioned".into(),
+            client: "aws s3 rb --force".into(),
+            entries: 3 * CLI_VERSIONED_KEYS,
+            result: Err(cli_versioned_verdict(&cli)),
+        });
+        // Clean up after aws-cli with the tool that can.
+        let _ = self.rm_s3_run(&direct, &cli_versioned, None);
+
+        eprintln!("bench: through the proxy, {LATENCY} per request");
+        let proxy = ProxyProcess::start(&self.proxy, &self.endpoint)?;
+        let net = proxy.endpoint.clone();
+        let case = format!("plain, +{LATENCY}");
+        rows.push(self.row(&case, "rm-s3", n, self.rm_s3_run(&net, &plain[3], None)));
+        rows.push(self.row(&case, "boto3 reference", n, self.reference(&net, &plain[4])));
+        rows.push(self.row(&case, "aws s3 rb --force", n, self.aws_cli(&net, &plain[5])));
+        let case = format!("versioned, +{LATENCY}");
+        rows.push(self.row(&case, "rm-s3", 3 * n, self.rm_s3_run(&net, &versioned[2], None)));
+        rows.push(self.row(&case, "boto3 reference", 3 * n, self.reference(&net, &versioned[3])));
+        let mut sweep_rows = Vec::new();
+        for (concurrency, bucket) in SWEEP.iter().zip(&swept) {
+            sweep_rows.push(self.row(
+                &format!("plain, +{LATENCY}"),
+                &format!("rm-s3 --concurrency {concurrency}"),
+                n,
+                self.rm_s3_run(&net, bucket, Some(*concurrency)),
+            ));
+        }
+        drop(proxy);
+
+        eprintln!("bench: memory at {} objects", 4 * n);
+        let at_n = self.rm_s3_run(&direct, &plain[6], None);
+        let at_4n = self.rm_s3_run(&direct, &big, None);
+
+        println!();
+        println!(
+            "rm-s3 bench: {n} objects per bucket, emulator {}, rm-s3 --concurrency {} (default)",
+            self.endpoint,
+            default_concurrency(self.sh, &self.rm_s3)
+        );
+        println!();
+        print_table(&rows);
+        if !sweep_rows.is_empty() {
+            println!();
+            println!("--concurrency sweep:");
+            print_table(&sweep_rows);
+        }
+        println!();
+        print_memory(n, &at_n, &at_4n);
+        println!();
+        print_targets(&rows, &at_n, &at_4n);
+        Ok(())
+    }
+
+    fn row(&self, case: &str, client: &str, entries: usize, result: anyhow::Result<Measured>) -> Row {
+        let result = match result {
+            Ok(m) if m.exit == 0 => Ok(m),
+            Ok(m) => Err(format!("exit {}: {}", m.exit, last_line(&m.stderr))),
+            Err(e) => Err(format!("{e:#}")),
+        };
+        if let Err(error) = &result {
+            eprintln!("bench: {case} / {client}: {error}");
+        }
+        Row {
+            case: case.to_string(),
+            client: client.to_string(),
+            entries,
+            result,
+        }
+    }
+
+    fn seed(&self, buckets: &[String], objects: usize, versioned: bool) -> anyhow::Result<()> {
+        let python = &self.python;
+        let endpoint = &self.endpoint;
+        let objects = objects.to_string();
+        let flag = versioned.then_some("--versioned");
+        cmd!(self.sh, "{python} scripts/bench/seed_s3.py --endpoint {endpoint} --objects {objects} {flag...} {buckets...}")
+            .run()
+            .context("seeding buckets (scripts/bench/seed_s3.py)")
+    }
+
+    /// Runs `program args` under measure.py with dummy credentials.
+    fn measure(&self, label: &str, program: &Path, args: &[String]) -> anyhow::Result<Measured> {
+        let python = &self.python;
+        let stdout = self.out.join(format!("{label}.stdout"));
+        let stderr = self.out.join(format!("{label}.stderr"));
+        let line = cmd!(
+            self.sh,
+            "{python} scripts/bench/measure.py --stdout {stdout} --stderr {stderr} -- {program} {args...}"
+        )
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("RUST_LOG")
+        .read()
+        .with_context(|| format!("running {label}"))?;
+        Ok(Measured {
+            seconds: json_number(&line, "seconds").context("measure.py: no seconds")?,
+            exit: json_number(&line, "exit").context("measure.py: no exit")? as i32,
+            max_rss_kib: json_number(&line, "max_rss_kib").context("measure.py: no max_rss_kib")?
+                as u64,
+            stderr: self.sh.read_file(&stderr).unwrap_or_default(),
+        })
+    }
+
+    fn rm_s3_run(&self, endpoint: &str, bucket: &str, concurrency: Option<usize>) -> anyhow::Result<Measured> {
+        let mut args: Vec<String> = ["--bucket", bucket, "--yes", "--no-progress", "--endpoint-url", endpoint]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if let Some(c) = concurrency {
+            args.extend(["--concurrency".to_string(), c.to_string()]);
+        }
+        self.measure(bucket, &self.rm_s3.clone(), &args)
+    }
+
+    fn reference(&self, endpoint: &str, bucket: &str) -> anyhow::Result<Measured> {
+        let args = [
+            "scripts/bench/boto3_reference.py".to_string(),
+            "--endpoint".to_string(),
+            endpoint.to_string(),
+            bucket.to_string(),
+        ];
+        self.measure(bucket, &self.python.clone(), &args)
+    }
+
+    fn aws_cli(&self, endpoint: &str, bucket: &str) -> anyhow::Result<Measured> {
+        let args = [
+            "s3".to_string(),
+            "rb".to_string(),
+            format!("s3://{bucket}"),
+            "--force".to_string(),
+            "--endpoint-url".to_string(),
+            endpoint.to_string(),
+        ];
+        self.measure(bucket, &self.aws.clone(), &args)
+    }
+}
+
+/// What `aws s3 rb --force` did to a versioned bucket: it deletes current objects only (adding
+/// delete markers), so the bucket stays non-empty and `rb` fails.
+fn cli_versioned_verdict(run: &anyhow::Result<Measured>) -> String {
+    match run {
+        Ok(m) if m.exit != 0 && m.stderr.contains("BucketNotEmpty") => {
+            "cannot empty it: rb fails with BucketNotEmpty, every version left behind".to_string()
+        }
+        Ok(m) if m.exit != 0 => format!("fails (exit {}): {}", m.exit, last_line(&m.stderr)),
+        Ok(_) => "deleted it (unexpected)".to_string(),
+        Err(e) => format!("could not run: {e:#}"),
+    }
+}
+
+/// A running aws-proxy (ours: started here, stopped by its own pid when dropped).
+struct ProxyProcess {
+    child: Child,
+    endpoint: String,
+}
+
+impl ProxyProcess {
+    fn start(binary: &Path, upstream: &str) -> anyhow::Result<ProxyProcess> {
+        let mut child = Command::new(binary)
+            .args(["--upstream", upstream, "--profile", "passthrough", "--latency", LATENCY])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().context("the proxy's stdout")?;
+        let mut endpoint = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut endpoint)
+            .context("reading the proxy's endpoint")?;
+        let endpoint = endpoint.trim().to_string();
+        if !endpoint.starts_with("http://") {
+            let _ = child.kill();
+            bail!("aws-proxy did not print its endpoint (got {endpoint:?})");
+        }
+        Ok(ProxyProcess { child, endpoint })
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "| {:<20} | {:<26} | {:>8} | {:>8} | {:>10} | {:>14} |",
+        "case", "client", "entries", "seconds", "entries/s", "rm-s3 is"
+    );
+    println!("|{:-<22}|{:-<28}|{:->10}|{:->10}|{:->12}|{:->16}|", "", "", "", "", "", "");
+    for row in rows {
+        match &row.result {
+            Ok(m) => {
+                let speedup = rm_s3_seconds(rows, &row.case)
+                    .filter(|_| !row.client.starts_with("rm-s3"))
+                    .map(|rm| format!("{:.1}x faster", m.seconds / rm))
+                    .unwrap_or_else(|| "-".to_string());
+                println!(
+                    "| {:<20} | {:<26} | {:>8} | {:>8.2} | {:>10.0} | {:>14} |",
+                    row.case,
+                    row.client,
+                    row.entries,
+                    m.seconds,
+                    row.entries as f64 / m.seconds,
+                    speedup
+                );
+            }
+            Err(why) => println!(
+                "| {:<20} | {:<26} | {:>8} | {why} |",
+                row.case, row.client, row.entries
+            ),
+        }
+    }
+    for row in rows.iter().filter(|r| r.client == "rm-s3") {
+        if let Ok(m) = &row.result
+            && let Some(phase) = delete_phase(&m.stderr)
+        {
+            println!(
+                "  {}: rm-s3 spent {:.2} s of {:.2} s deleting ({:.0} entries/s); the rest is the plan (listing, Object Lock and policy checks) and start-up",
+                row.case, phase, m.seconds, row.entries as f64 / phase
+            );
+        }
+    }
+}
+
+fn print_memory(n: usize, at_n: &anyhow::Result<Measured>, at_4n: &anyhow::Result<Measured>) {
+    match (at_n, at_4n) {
+        (Ok(a), Ok(b)) if a.exit == 0 && b.exit == 0 => {
+            let growth = (b.max_rss_kib as f64 - a.max_rss_kib as f64) / a.max_rss_kib as f64 * 100.0;
+            println!(
+                "rm-s3 peak memory (RSS): {:.1} MiB at {n} objects, {:.1} MiB at {} objects ({growth:+.0}%)",
+                a.max_rss_kib as f64 / 1024.0,
+                b.max_rss_kib as f64 / 1024.0,
+                4 * n
+            );
+        }
+        _ => println!("rm-s3 peak memory: a run failed ({at_n:?} / {at_4n:?})"),
+    }
+}
+
+fn print_targets(rows: &[Row], at_n: &anyhow::Result<Measured>, at_4n: &anyhow::Result<Measured>) {
+    let ratio = |case: &str, client: &str| -> Option<f64> {
+        let rm = rm_s3_seconds(rows, case)?;
+        let other = rows
+            .iter()
+            .find(|r| r.case == case && r.client == client)?
+            .result
+            .as_ref()
+            .ok()?;
+        Some(other.seconds / rm)
+    };
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    println!("targets:");
+    if let Some(r) = ratio("plain", "aws s3 rb --force") {
+        println!("  >= 8x faster than aws s3 rb --force (plain): {r:.1}x, {}", verdict(r >= 8.0));
+    }
+    for case in ["plain", "versioned"] {
+        if let Some(r) = ratio(case, "boto3 reference") {
+            println!("  never slower than the boto3 reference ({case}): {r:.2}x, {}", verdict(r >= 1.0));
+        }
+    }
+    for case in [format!("plain, +{LATENCY}"), format!("versioned, +{LATENCY}")] {
+        if let Some(r) = ratio(&case, "boto3 reference") {
+            println!("  >= 4x faster than the boto3 reference ({case}): {r:.2}x, {}", verdict(r >= 4.0));
+        }
+    }
+    if let (Ok(a), Ok(b)) = (at_n, at_4n) {
+        let growth = (b.max_rss_kib as f64 - a.max_rss_kib as f64) / a.max_rss_kib as f64;
+        println!("  memory flat, < 20% growth from N to 4N: {:+.0}%, {}", growth * 100.0, verdict(growth < 0.2));
+    }
+}
+
+fn rm_s3_seconds(rows: &[Row], case: &str) -> Option<f64> {
+    rows.iter()
+        .find(|r| r.case == case && r.client == "rm-s3")
+        .and_then(|r| r.result.as_ref().ok())
+        .map(|m| m.seconds)
+}
+
+/// The seconds rm-s3 reports for its delete phase ("... deleted in 1.2 s (...)"), summed.
+fn delete_phase(stderr: &str) -> Option<f64> {
+    let seconds: Vec<f64> = stderr
+        .lines()
+        .filter_map(|line| line.split(" deleted in ").nth(1))
+        .filter_map(|rest| rest.split(" s").next()?.trim().parse().ok())
+        .collect();
+    (!seconds.is_empty()).then(|| seconds.iter().sum())
+}
+
+/// `"key": 12.5` from measure.py's one-line JSON (a flat object of numbers).
+fn json_number(line: &str, key: &str) -> Option<f64> {
+    let rest = line.split(&format!("\"{key}\":")).nth(1)?;
+    let number: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+'))
+        .collect();
+    number.parse().ok()
+}
+
+fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// rm-s3's default `--concurrency`, from its `--help` ("[default: 8]").
+fn default_concurrency(sh: &Shell, rm_s3: &Path) -> String {
+    let help = cmd!(sh, "{rm_s3} --help").read().unwrap_or_default();
+    help.split("--concurrency")
+        .nth(1)
+        .and_then(|rest| rest.split("[default: ").nth(1))
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or("?")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_measure_output() {
+        let line = r#"{"seconds": 1.25, "exit": 0, "max_rss_kib": 14336}"#;
+        assert_eq!(json_number(line, "seconds"), Some(1.25));
+        assert_eq!(json_number(line, "exit"), Some(0.0));
+        assert_eq!(json_number(line, "max_rss_kib"), Some(14336.0));
+    }
+
+    #[test]
+    fn reads_rm_s3_delete_phase() {
+        let stderr = " INFO bucket b: 2000 object(s) and version(s) deleted in 1.5 s (1333/s)\n";
+        assert_eq!(delete_phase(stderr), Some(1.5));
+        assert_eq!(delete_phase("nothing"), None);
+    }
 }
