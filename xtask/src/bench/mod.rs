@@ -1,6 +1,7 @@
 //! `cargo xtask bench CASE`: performance against the reference clients, measured in the same run
 //! and printed as ratios. Benchmarks are never timed tests.
 
+mod proxy;
 mod s3;
 
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use xshell::Shell;
 pub fn run(sh: &Shell, args: &[String]) -> anyhow::Result<ExitCode> {
     match args.split_first() {
         Some((case, rest)) if case == "s3" => s3::run(sh, rest),
-        _ => bail!("usage: cargo xtask bench s3 [--objects N]"),
+        Some((case, rest)) if case == "proxy" => proxy::run(sh, rest),
+        _ => bail!("usage: cargo xtask bench s3 [--objects N] | proxy [--requests N]"),
     }
 }

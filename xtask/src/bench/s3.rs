@@ -62,14 +62,14 @@ impl Options {
             match arg.as_str() {
                 "--objects" => {
                     let value = args.next().context("--objects needs a number")?;
-                    options.objects = value
-                        .parse()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .with_context(|| format!("--objects {value:?}: expected a positive number"))?;
+                    options.objects = value.parse().ok().filter(|n| *n > 0).with_context(|| {
+                        format!("--objects {value:?}: expected a positive number")
+                    })?;
                 }
                 "--sweep" => options.sweep = true,
-                other => bail!("unknown argument {other:?}; usage: cargo xtask bench s3 [--objects N] [--sweep]"),
+                other => bail!(
+                    "unknown argument {other:?}; usage: cargo xtask bench s3 [--objects N] [--sweep]"
+                ),
             }
         }
         Ok(options)
@@ -82,6 +82,9 @@ struct Measured {
     seconds: f64,
     exit: i32,
     max_rss_kib: u64,
+    /// CPU seconds the emulator spent during the run (its work for this client, plus whatever
+    /// else uses it meanwhile).
+    server_cpu: f64,
     stderr: String,
 }
 
@@ -104,6 +107,8 @@ struct Bench<'a> {
     proxy: PathBuf,
     out: PathBuf,
     run_id: String,
+    /// The emulator's process, whose CPU time each run reports.
+    server_pid: Option<u32>,
 }
 
 impl<'a> Bench<'a> {
@@ -117,24 +122,33 @@ impl<'a> Bench<'a> {
             }
         };
         eprintln!("bench: building rm-s3 and aws-proxy (release)");
-        cmd!(sh, "cargo build --release --quiet -p rm-s3 -p testkit --bins")
-            .run()
-            .context("building rm-s3 and the proxy")?;
+        cmd!(
+            sh,
+            "cargo build --release --quiet -p rm-s3 -p testkit --bins"
+        )
+        .run()
+        .context("building rm-s3 and the proxy")?;
         let out = root.join("target/bench");
         sh.create_dir(&out)?;
         let venv = out.join("venv");
         let aws = venv.join("bin/aws");
         let marker = venv.join(format!(".awscli-{AWSCLI_VERSION}"));
         if !marker.exists() {
-            eprintln!("bench: installing awscli=={AWSCLI_VERSION} into {}", venv.display());
+            eprintln!(
+                "bench: installing awscli=={AWSCLI_VERSION} into {}",
+                venv.display()
+            );
             cmd!(sh, "python3 -m venv {venv}")
                 .run()
                 .context("creating the aws-cli virtualenv (is python3-venv installed?)")?;
             let pip = venv.join("bin/pip");
             let spec = format!("awscli=={AWSCLI_VERSION}");
-            cmd!(sh, "{pip} install --quiet --disable-pip-version-check {spec}")
-                .run()
-                .context("installing aws-cli from PyPI")?;
+            cmd!(
+                sh,
+                "{pip} install --quiet --disable-pip-version-check {spec}"
+            )
+            .run()
+            .context("installing aws-cli from PyPI")?;
             sh.write_file(&marker, "")?;
         }
         let stamp = SystemTime::now()
@@ -151,6 +165,10 @@ impl<'a> Bench<'a> {
             proxy: root.join("target/release/aws-proxy"),
             out,
             run_id: format!("{:x}", stamp % 0xffffff),
+            server_pid: sh
+                .read_file(root.join("target/emulator/moto.pid"))
+                .ok()
+                .and_then(|pid| pid.trim().parse().ok()),
         })
     }
 
@@ -159,6 +177,14 @@ impl<'a> Bench<'a> {
     }
 
     fn run(&self, sweep: bool) -> anyhow::Result<()> {
+        if sweep {
+            self.run_sweep()
+        } else {
+            self.run_cases()
+        }
+    }
+
+    fn run_cases(&self) -> anyhow::Result<()> {
         let n = self.objects;
         let plain: Vec<String> = ["rm", "ref", "cli", "net-rm", "net-ref", "net-cli", "mem-rm"]
             .iter()
@@ -170,37 +196,56 @@ impl<'a> Bench<'a> {
             .collect();
         let cli_versioned = self.bucket("versioned-cli");
         let big = self.bucket("plain-mem-4n");
-        let swept: Vec<String> = if sweep {
-            SWEEP
-                .iter()
-                .map(|c| self.bucket(&format!("sweep-c{c}")))
-                .collect()
-        } else {
-            Vec::new()
-        };
 
         eprintln!(
             "bench: seeding {} plain buckets of {n} objects, 1 of {}, {} versioned of {n} keys (x2 versions + marker)",
-            plain.len() + swept.len(),
+            plain.len(),
             4 * n,
             versioned.len()
         );
-        let mut all_plain = plain.clone();
-        all_plain.extend(swept.iter().cloned());
-        self.seed(&all_plain, n, false)?;
+        self.seed(&plain, n, false)?;
         self.seed(std::slice::from_ref(&big), 4 * n, false)?;
         self.seed(&versioned, n, true)?;
-        self.seed(std::slice::from_ref(&cli_versioned), CLI_VERSIONED_KEYS, true)?;
+        self.seed(
+            std::slice::from_ref(&cli_versioned),
+            CLI_VERSIONED_KEYS,
+            true,
+        )?;
 
         let direct = self.endpoint.clone();
         let mut rows = Vec::new();
         eprintln!("bench: plain bucket");
-        rows.push(self.row("plain", "rm-s3", n, self.rm_s3_run(&direct, &plain[0], None)));
-        rows.push(self.row("plain", "boto3 reference", n, self.reference(&direct, &plain[1])));
-        rows.push(self.row("plain", "aws s3 rb --force", n, self.aws_cli(&direct, &plain[2])));
+        rows.push(self.row(
+            "plain",
+            "rm-s3",
+            n,
+            self.rm_s3_run(&direct, &plain[0], None),
+        ));
+        rows.push(self.row(
+            "plain",
+            "boto3 reference",
+            n,
+            self.reference(&direct, &plain[1]),
+        ));
+        rows.push(self.row(
+            "plain",
+            "aws s3 rb --force",
+            n,
+            self.aws_cli(&direct, &plain[2]),
+        ));
         eprintln!("bench: versioned bucket");
-        rows.push(self.row("versioned", "rm-s3", 3 * n, self.rm_s3_run(&direct, &versioned[0], None)));
-        rows.push(self.row("versioned", "boto3 reference", 3 * n, self.reference(&direct, &versioned[1])));
+        rows.push(self.row(
+            "versioned",
+            "rm-s3",
+            3 * n,
+            self.rm_s3_run(&direct, &versioned[0], None),
+        ));
+        rows.push(self.row(
+            "versioned",
+            "boto3 reference",
+            3 * n,
+            self.reference(&direct, &versioned[1]),
+        ));
         let cli = self.aws_cli(&direct, &cli_versioned);
         rows.push(Row {
             case: "versioned".into(),
@@ -219,36 +264,26 @@ impl<'a> Bench<'a> {
         rows.push(self.row(&case, "boto3 reference", n, self.reference(&net, &plain[4])));
         rows.push(self.row(&case, "aws s3 rb --force", n, self.aws_cli(&net, &plain[5])));
         let case = format!("versioned, +{LATENCY}");
-        rows.push(self.row(&case, "rm-s3", 3 * n, self.rm_s3_run(&net, &versioned[2], None)));
-        rows.push(self.row(&case, "boto3 reference", 3 * n, self.reference(&net, &versioned[3])));
-        let mut sweep_rows = Vec::new();
-        for (concurrency, bucket) in SWEEP.iter().zip(&swept) {
-            sweep_rows.push(self.row(
-                &format!("plain, +{LATENCY}"),
-                &format!("rm-s3 --concurrency {concurrency}"),
-                n,
-                self.rm_s3_run(&net, bucket, Some(*concurrency)),
-            ));
-        }
+        rows.push(self.row(
+            &case,
+            "rm-s3",
+            3 * n,
+            self.rm_s3_run(&net, &versioned[2], None),
+        ));
+        rows.push(self.row(
+            &case,
+            "boto3 reference",
+            3 * n,
+            self.reference(&net, &versioned[3]),
+        ));
         drop(proxy);
 
-        eprintln!("bench: memory at {} objects", 4 * n);
+        eprintln!("bench: memory at {n} and {} objects", 4 * n);
         let at_n = self.rm_s3_run(&direct, &plain[6], None);
         let at_4n = self.rm_s3_run(&direct, &big, None);
 
-        println!();
-        println!(
-            "rm-s3 bench: {n} objects per bucket, emulator {}, rm-s3 --concurrency {} (default)",
-            self.endpoint,
-            default_concurrency(self.sh, &self.rm_s3)
-        );
-        println!();
+        self.print_heading();
         print_table(&rows);
-        if !sweep_rows.is_empty() {
-            println!();
-            println!("--concurrency sweep:");
-            print_table(&sweep_rows);
-        }
         println!();
         print_memory(n, &at_n, &at_4n);
         println!();
@@ -256,7 +291,67 @@ impl<'a> Bench<'a> {
         Ok(())
     }
 
-    fn row(&self, case: &str, client: &str, entries: usize, result: anyhow::Result<Measured>) -> Row {
+    /// rm-s3 alone at several `--concurrency` values, through the proxy.
+    fn run_sweep(&self) -> anyhow::Result<()> {
+        let n = self.objects;
+        let plain: Vec<String> = SWEEP
+            .iter()
+            .map(|c| self.bucket(&format!("sweep-plain-c{c}")))
+            .collect();
+        let versioned: Vec<String> = SWEEP
+            .iter()
+            .map(|c| self.bucket(&format!("sweep-versioned-c{c}")))
+            .collect();
+        eprintln!(
+            "bench: seeding {} plain buckets of {n} objects and {} versioned",
+            plain.len(),
+            versioned.len()
+        );
+        self.seed(&plain, n, false)?;
+        self.seed(&versioned, n, true)?;
+        let proxy = ProxyProcess::start(&self.proxy, &self.endpoint)?;
+        let net = proxy.endpoint.clone();
+        let mut rows = Vec::new();
+        for ((concurrency, plain), versioned) in SWEEP.iter().zip(&plain).zip(&versioned) {
+            eprintln!("bench: --concurrency {concurrency}");
+            let client = format!("rm-s3 --concurrency {concurrency}");
+            rows.push(self.row(
+                &format!("plain, +{LATENCY}"),
+                &client,
+                n,
+                self.rm_s3_run(&net, plain, Some(*concurrency)),
+            ));
+            rows.push(self.row(
+                &format!("versioned, +{LATENCY}"),
+                &client,
+                3 * n,
+                self.rm_s3_run(&net, versioned, Some(*concurrency)),
+            ));
+        }
+        drop(proxy);
+        self.print_heading();
+        print_table(&rows);
+        Ok(())
+    }
+
+    fn print_heading(&self) {
+        println!();
+        println!(
+            "rm-s3 bench: {} objects per bucket, emulator {}, rm-s3 --concurrency {} (default)",
+            self.objects,
+            self.endpoint,
+            default_concurrency(self.sh, &self.rm_s3)
+        );
+        println!();
+    }
+
+    fn row(
+        &self,
+        case: &str,
+        client: &str,
+        entries: usize,
+        result: anyhow::Result<Measured>,
+    ) -> Row {
         let result = match result {
             Ok(m) if m.exit == 0 => Ok(m),
             Ok(m) => Err(format!("exit {}: {}", m.exit, last_line(&m.stderr))),
@@ -288,9 +383,13 @@ impl<'a> Bench<'a> {
         let python = &self.python;
         let stdout = self.out.join(format!("{label}.stdout"));
         let stderr = self.out.join(format!("{label}.stderr"));
+        let server = self
+            .server_pid
+            .iter()
+            .flat_map(|pid| ["--server-pid".to_string(), pid.to_string()]);
         let line = cmd!(
             self.sh,
-            "{python} scripts/bench/measure.py --stdout {stdout} --stderr {stderr} -- {program} {args...}"
+            "{python} scripts/bench/measure.py --stdout {stdout} --stderr {stderr} {server...} -- {program} {args...}"
         )
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -310,15 +409,28 @@ impl<'a> Bench<'a> {
             exit: json_number(&line, "exit").context("measure.py: no exit")? as i32,
             max_rss_kib: json_number(&line, "max_rss_kib").context("measure.py: no max_rss_kib")?
                 as u64,
+            server_cpu: json_number(&line, "server_cpu_seconds").unwrap_or(0.0),
             stderr: self.sh.read_file(&stderr).unwrap_or_default(),
         })
     }
 
-    fn rm_s3_run(&self, endpoint: &str, bucket: &str, concurrency: Option<usize>) -> anyhow::Result<Measured> {
-        let mut args: Vec<String> = ["--bucket", bucket, "--yes", "--no-progress", "--endpoint-url", endpoint]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    fn rm_s3_run(
+        &self,
+        endpoint: &str,
+        bucket: &str,
+        concurrency: Option<usize>,
+    ) -> anyhow::Result<Measured> {
+        let mut args: Vec<String> = [
+            "--bucket",
+            bucket,
+            "--yes",
+            "--no-progress",
+            "--endpoint-url",
+            endpoint,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         if let Some(c) = concurrency {
             args.extend(["--concurrency".to_string(), c.to_string()]);
         }
@@ -370,7 +482,14 @@ struct ProxyProcess {
 impl ProxyProcess {
     fn start(binary: &Path, upstream: &str) -> anyhow::Result<ProxyProcess> {
         let mut child = Command::new(binary)
-            .args(["--upstream", upstream, "--profile", "passthrough", "--latency", LATENCY])
+            .args([
+                "--upstream",
+                upstream,
+                "--profile",
+                "passthrough",
+                "--latency",
+                LATENCY,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -399,10 +518,20 @@ impl Drop for ProxyProcess {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| {:<20} | {:<26} | {:>8} | {:>8} | {:>10} | {:>14} |",
-        "case", "client", "entries", "seconds", "entries/s", "rm-s3 is"
+        "| {:<18} | {:<24} | {:>7} | {:>7} | {:>9} | {:>12} | {:>13} | {:>14} |",
+        "case",
+        "client",
+        "entries",
+        "seconds",
+        "entries/s",
+        "rm-s3 is",
+        "delete phase",
+        "emulator CPU s"
     );
-    println!("|{:-<22}|{:-<28}|{:->10}|{:->10}|{:->12}|{:->16}|", "", "", "", "", "", "");
+    println!(
+        "|{:-<20}|{:-<26}|{:->9}|{:->9}|{:->11}|{:->14}|{:->15}|{:->16}|",
+        "", "", "", "", "", "", "", ""
+    );
     for row in rows {
         match &row.result {
             Ok(m) => {
@@ -410,38 +539,38 @@ fn print_table(rows: &[Row]) {
                     .filter(|_| !row.client.starts_with("rm-s3"))
                     .map(|rm| format!("{:.1}x faster", m.seconds / rm))
                     .unwrap_or_else(|| "-".to_string());
+                let phase = delete_phase(&m.stderr)
+                    .map(|s| format!("{s:.2} s"))
+                    .unwrap_or_else(|| "-".to_string());
                 println!(
-                    "| {:<20} | {:<26} | {:>8} | {:>8.2} | {:>10.0} | {:>14} |",
+                    "| {:<18} | {:<24} | {:>7} | {:>7.2} | {:>9.0} | {:>12} | {:>13} | {:>14.2} |",
                     row.case,
                     row.client,
                     row.entries,
                     m.seconds,
                     row.entries as f64 / m.seconds,
-                    speedup
+                    speedup,
+                    phase,
+                    m.server_cpu
                 );
             }
             Err(why) => println!(
-                "| {:<20} | {:<26} | {:>8} | {why} |",
+                "| {:<18} | {:<24} | {:>7} | {why} |",
                 row.case, row.client, row.entries
             ),
         }
     }
-    for row in rows.iter().filter(|r| r.client == "rm-s3") {
-        if let Ok(m) = &row.result
-            && let Some(phase) = delete_phase(&m.stderr)
-        {
-            println!(
-                "  {}: rm-s3 spent {:.2} s of {:.2} s deleting ({:.0} entries/s); the rest is the plan (listing, Object Lock and policy checks) and start-up",
-                row.case, phase, m.seconds, row.entries as f64 / phase
-            );
-        }
-    }
+    println!(
+        "(delete phase: rm-s3's own figure for emptying and deleting, after its plan; emulator CPU: \
+         what moto spent meanwhile, a floor for any client's time since moto works on one core)"
+    );
 }
 
 fn print_memory(n: usize, at_n: &anyhow::Result<Measured>, at_4n: &anyhow::Result<Measured>) {
     match (at_n, at_4n) {
         (Ok(a), Ok(b)) if a.exit == 0 && b.exit == 0 => {
-            let growth = (b.max_rss_kib as f64 - a.max_rss_kib as f64) / a.max_rss_kib as f64 * 100.0;
+            let growth =
+                (b.max_rss_kib as f64 - a.max_rss_kib as f64) / a.max_rss_kib as f64 * 100.0;
             println!(
                 "rm-s3 peak memory (RSS): {:.1} MiB at {n} objects, {:.1} MiB at {} objects ({growth:+.0}%)",
                 a.max_rss_kib as f64 / 1024.0,
@@ -467,21 +596,37 @@ fn print_targets(rows: &[Row], at_n: &anyhow::Result<Measured>, at_4n: &anyhow::
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!("targets:");
     if let Some(r) = ratio("plain", "aws s3 rb --force") {
-        println!("  >= 8x faster than aws s3 rb --force (plain): {r:.1}x, {}", verdict(r >= 8.0));
+        println!(
+            "  >= 8x faster than aws s3 rb --force (plain): {r:.1}x, {}",
+            verdict(r >= 8.0)
+        );
     }
     for case in ["plain", "versioned"] {
         if let Some(r) = ratio(case, "boto3 reference") {
-            println!("  never slower than the boto3 reference ({case}): {r:.2}x, {}", verdict(r >= 1.0));
+            println!(
+                "  never slower than the boto3 reference ({case}): {r:.2}x, {}",
+                verdict(r >= 1.0)
+            );
         }
     }
-    for case in [format!("plain, +{LATENCY}"), format!("versioned, +{LATENCY}")] {
+    for case in [
+        format!("plain, +{LATENCY}"),
+        format!("versioned, +{LATENCY}"),
+    ] {
         if let Some(r) = ratio(&case, "boto3 reference") {
-            println!("  >= 4x faster than the boto3 reference ({case}): {r:.2}x, {}", verdict(r >= 4.0));
+            println!(
+                "  >= 4x faster than the boto3 reference ({case}): {r:.2}x, {}",
+                verdict(r >= 4.0)
+            );
         }
     }
     if let (Ok(a), Ok(b)) = (at_n, at_4n) {
         let growth = (b.max_rss_kib as f64 - a.max_rss_kib as f64) / a.max_rss_kib as f64;
-        println!("  memory flat, < 20% growth from N to 4N: {:+.0}%, {}", growth * 100.0, verdict(growth < 0.2));
+        println!(
+            "  memory flat, < 20% growth from N to 4N: {:+.0}%, {}",
+            growth * 100.0,
+            verdict(growth < 0.2)
+        );
     }
 }
 
