@@ -54,6 +54,10 @@ pub struct ManifestArgs {
     /// Refuse to run against any other account (overrides the manifest's [aws] expect_account)
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub expect_account: Option<String>,
+
+    /// Environment for the step binaries (set by the demo, not a flag)
+    #[arg(skip)]
+    pub child_env: Vec<(String, String)>,
 }
 
 impl ManifestArgs {
@@ -166,7 +170,13 @@ pub fn clean_all(sh: &Shell, args: CleanAllArgs) -> anyhow::Result<ExitCode> {
         .filter(|s| args.from_step.is_none_or(|from| s.number >= from))
         .filter(|s| manifest.step_args(s.number).is_some())
         .collect();
-    let runner = StepRunner::new(sh, &args.manifest.binaries(), manifest, &steps, Vec::new())?;
+    let runner = StepRunner::new(
+        sh,
+        &args.manifest.binaries(),
+        manifest,
+        &steps,
+        args.manifest.child_env.clone(),
+    )?;
     let plans = gather_plans(&runner, &steps)?;
     print_combined_plan(&runner, &args.manifest, &plans);
     let to_do: usize = plans.iter().map(|(_, r)| Plan::from(r).to_do()).sum();
@@ -265,7 +275,13 @@ pub fn plan(sh: &Shell, args: PlanArgs) -> anyhow::Result<ExitCode> {
 pub fn run_step(sh: &Shell, args: StepArgs) -> anyhow::Result<ExitCode> {
     let manifest = args.manifest.manifest()?;
     let info = step(args.number).context("no such step")?;
-    let runner = StepRunner::new(sh, &args.manifest.binaries(), manifest, &[info], Vec::new())?;
+    let runner = StepRunner::new(
+        sh,
+        &args.manifest.binaries(),
+        manifest,
+        &[info],
+        args.manifest.child_env.clone(),
+    )?;
     Ok(ExitCode::from(runner.run_interactive(&info, &args.rest)?))
 }
 

@@ -15,7 +15,10 @@ use crate::verify::{self, VerifyArgs};
 
 /// `cargo xtask demo`
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask demo", about = "Create the workshop in a local emulator, tear it down, verify")]
+#[command(
+    name = "cargo xtask demo",
+    about = "Create the workshop in a local emulator, tear it down, verify"
+)]
 pub struct DemoArgs {
     /// Build the step binaries in the debug profile (faster to build)
     #[arg(long)]
@@ -54,7 +57,17 @@ fn run_demo(sh: &Shell, args: &DemoArgs, endpoint: &str, suffix: &str) -> anyhow
     let manifest = dir.join("cleanup.toml");
     println!("demo: creating the EasyShop workshop (and decoys) in the emulator at {endpoint}");
     seed(sh, endpoint, suffix, true, Some(&manifest))?;
-    println!("demo: the manifest naming exactly what was created: {}\n", manifest.display());
+    println!(
+        "demo: the manifest naming exactly what was created: {}",
+        manifest.display()
+    );
+    // The emulator deletes an enabled distribution and finishes every change at once; the
+    // proxy makes it refuse and take time like AWS (shortened: seconds, not minutes).
+    let proxy = AwsProxy::start(sh, args, endpoint)?;
+    println!(
+        "demo: the step binaries talk to it through the real-AWS behaviour proxy at {} (a CloudFront change takes {} to deploy here, 5 to 40 minutes on AWS)\n",
+        proxy.endpoint, DEMO_DEPLOY_TIME
+    );
 
     let manifest_args = ManifestArgs {
         config: manifest,
@@ -62,8 +75,9 @@ fn run_demo(sh: &Shell, args: &DemoArgs, endpoint: &str, suffix: &str) -> anyhow
         debug: args.debug,
         region: None,
         profile: None,
-        endpoint_url: None,
+        endpoint_url: Some(proxy.endpoint.clone()),
         expect_account: None,
+        child_env: demo_env(),
     };
     let cleaned = clean_all::clean_all(
         sh,
@@ -78,7 +92,12 @@ fn run_demo(sh: &Shell, args: &DemoArgs, endpoint: &str, suffix: &str) -> anyhow
         },
     )?;
     println!("\ndemo: verifying that nothing the manifest names remains");
-    let verified = verify::run(sh, VerifyArgs { manifest: manifest_args })?;
+    let verified = verify::run(
+        sh,
+        VerifyArgs {
+            manifest: manifest_args,
+        },
+    )?;
     let decoys = check_decoys(sh, endpoint, suffix);
     let ok = cleaned == ExitCode::SUCCESS && verified == ExitCode::SUCCESS && decoys.is_ok();
     match &decoys {
@@ -87,9 +106,101 @@ fn run_demo(sh: &Shell, args: &DemoArgs, endpoint: &str, suffix: &str) -> anyhow
     }
     println!(
         "\ndemo: {} (the combined report is in target/demo/report.json)",
-        if ok { "done: the workshop is gone, the decoys are intact" } else { "FAILED: see above" }
+        if ok {
+            "done: the workshop is gone, the decoys are intact"
+        } else {
+            "FAILED: see above"
+        }
     );
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The step binaries' environment in the demo: dummy credentials that only the emulator accepts
+/// (a reader without an account has none, and one with an account must not use theirs here),
+/// and faster CloudFront polling: on AWS a deploy takes minutes and a poll every 30 s is plenty;
+/// here it takes seconds.
+fn demo_env() -> Vec<(String, String)> {
+    [
+        ("AWS_ACCESS_KEY_ID", "demo"),
+        ("AWS_SECRET_ACCESS_KEY", "demo"),
+        ("AWS_SESSION_TOKEN", ""),
+        ("AWS_PROFILE", ""),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("RM_CLOUDFRONT_POLL_INTERVAL", "1s"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// How long a CloudFront change takes to deploy in the demo.
+const DEMO_DEPLOY_TIME: &str = "10s";
+
+/// The `aws-proxy` binary (crates/testkit), running in front of the emulator until dropped.
+struct AwsProxy {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl AwsProxy {
+    fn start(sh: &Shell, args: &DemoArgs, upstream: &str) -> anyhow::Result<AwsProxy> {
+        let binary = match &args.bin_dir {
+            Some(dir) => dir.join("aws-proxy"),
+            None => {
+                let profile: &[&str] = if args.debug { &[] } else { &["--release"] };
+                cmd!(
+                    sh,
+                    "cargo build --quiet {profile...} -p testkit --bin aws-proxy"
+                )
+                .run()
+                .context("building the aws-proxy binary")?;
+                sh.current_dir()
+                    .join("target")
+                    .join(if args.debug { "debug" } else { "release" })
+                    .join("aws-proxy")
+            }
+        };
+        let mut child = std::process::Command::new(&binary)
+            .args([
+                "--upstream",
+                upstream,
+                "--cloudfront-deploy-time",
+                DEMO_DEPLOY_TIME,
+            ])
+            .args([
+                "--rest-api-delete-window",
+                "2s",
+                "--dynamodb-deleting-time",
+                "0s",
+            ])
+            .args(["--dynamodb-creating-time", "0s"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().context("no stdout from aws-proxy")?;
+        let mut first_line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)?;
+        let endpoint = first_line.trim().to_string();
+        if !endpoint.starts_with("http://") {
+            let _ = child.kill();
+            anyhow::bail!("aws-proxy did not print its endpoint (got {endpoint:?})");
+        }
+        Ok(AwsProxy { child, endpoint })
+    }
+}
+
+impl Drop for AwsProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Runs scripts/demo/workshop.py with the emulator's Python (which has boto3).
@@ -108,17 +219,23 @@ pub fn seed(
     if let Some(path) = manifest {
         extra.push(format!("--manifest={}", path.display()));
     }
-    cmd!(sh, "{python} scripts/demo/workshop.py --endpoint {endpoint} --suffix={suffix} {extra...}")
-        .quiet()
-        .ignore_stdout()
-        .run()
-        .context("creating the workshop in the emulator (scripts/demo/workshop.py)")
+    cmd!(
+        sh,
+        "{python} scripts/demo/workshop.py --endpoint {endpoint} --suffix={suffix} {extra...}"
+    )
+    .quiet()
+    .ignore_stdout()
+    .run()
+    .context("creating the workshop in the emulator (scripts/demo/workshop.py)")
 }
 
 fn check_decoys(sh: &Shell, endpoint: &str, suffix: &str) -> anyhow::Result<()> {
     let python = emulator::python(sh);
-    cmd!(sh, "{python} scripts/demo/workshop.py --endpoint {endpoint} --suffix={suffix} --check-decoys")
-        .quiet()
-        .run()
-        .context("some decoys were touched")
+    cmd!(
+        sh,
+        "{python} scripts/demo/workshop.py --endpoint {endpoint} --suffix={suffix} --check-decoys"
+    )
+    .quiet()
+    .run()
+    .context("some decoys were touched")
 }

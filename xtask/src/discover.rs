@@ -21,7 +21,10 @@ use crate::steps::{STEPS, StepInfo, step};
 
 /// `cargo xtask discover`
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask discover", about = "Find the workshop's resources and write a proposed manifest; delete nothing")]
+#[command(
+    name = "cargo xtask discover",
+    about = "Find the workshop's resources and write a proposed manifest; delete nothing"
+)]
 pub struct DiscoverArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
@@ -57,7 +60,13 @@ pub fn run(sh: &Shell, args: DiscoverArgs) -> anyhow::Result<ExitCode> {
     let base = args.manifest.manifest()?;
     let mut search = widen(&base, &args.prefix);
     let steps: Vec<StepInfo> = STEPS.to_vec();
-    let runner = StepRunner::new(sh, &args.manifest.binaries(), search.clone(), &steps, Vec::new())?;
+    let runner = StepRunner::new(
+        sh,
+        &args.manifest.binaries(),
+        search.clone(),
+        &steps,
+        args.manifest.child_env.clone(),
+    )?;
 
     // Steps 1 to 5 first: their findings select what steps 6 and 7 look for.
     let first: Vec<StepInfo> = steps.iter().copied().filter(|s| s.number <= 5).collect();
@@ -69,21 +78,30 @@ pub fn run(sh: &Shell, args: DiscoverArgs) -> anyhow::Result<ExitCode> {
         .filter(|l| l.kind == "role")
         .map(|l| (l.name.clone(), l.reason.clone()))
         .collect();
-    search.cloudfront.origin_buckets.extend(buckets.iter().cloned());
-    search.iam.roles.extend(roles.iter().map(|(name, _)| name.clone()));
+    search
+        .cloudfront
+        .origin_buckets
+        .extend(buckets.iter().cloned());
+    search
+        .iam
+        .roles
+        .extend(roles.iter().map(|(name, _)| name.clone()));
     let later = StepRunner::new(
         sh,
         &args.manifest.binaries(),
         search.clone(),
         &steps,
-        Vec::new(),
+        args.manifest.child_env.clone(),
     )?;
     let last: Vec<StepInfo> = steps.iter().copied().filter(|s| s.number >= 6).collect();
     plans.extend(gather_plans(&later, &last)?);
 
     let proposal = propose(&base, &args.prefix, &plans, &roles);
     std::fs::write(&args.write, &proposal)?;
-    let count = proposal.lines().filter(|l| l.trim_start().starts_with('"')).count();
+    let count = proposal
+        .lines()
+        .filter(|l| l.trim_start().starts_with('"'))
+        .count();
     println!(
         "discover: {count} resource(s) found; proposed manifest written to {} (review it, then run `cargo xtask plan --config {}`)",
         args.write.display(),
@@ -136,8 +154,13 @@ fn propose(
     let mut found: Vec<(u8, Found)> = (1..=7).map(|n| (n, Found::default())).collect();
     for (info, report) in plans {
         let entry = &mut found[usize::from(info.number - 1)].1;
-        for action in report.actions.iter().filter(|a| a.outcome != Some(Outcome::AlreadyAbsent)) {
-            let (key, names): (&'static str, &[String]) = match (info.number, action.kind.as_str()) {
+        for action in report
+            .actions
+            .iter()
+            .filter(|a| a.outcome != Some(Outcome::AlreadyAbsent))
+        {
+            let (key, names): (&'static str, &[String]) = match (info.number, action.kind.as_str())
+            {
                 (1, "table") => ("tables", &base.dynamodb.tables),
                 (2, "function") => ("functions", &base.lambda.functions),
                 (3, "bucket") => ("buckets", &base.s3.buckets),
@@ -157,7 +180,10 @@ fn propose(
             };
             let reason = match roles.iter().find(|(r, _)| r == name) {
                 Some((_, reason)) if info.number == 7 => reason.clone(),
-                _ if info.number == 6 => format!("{} ({})", action.name, "serves a bucket found in step 3 or matched"),
+                _ if info.number == 6 => format!(
+                    "{} ({})",
+                    action.name, "serves a bucket found in step 3 or matched"
+                ),
                 _ => why(name, names),
             };
             entry.add(key, name, reason);
@@ -173,7 +199,11 @@ fn propose(
     }
     for (number, entry) in &found {
         let Some(info) = step(*number) else { continue };
-        let _ = writeln!(out, "\n# Step {number}. {}\n[{}]", info.heading, info.section);
+        let _ = writeln!(
+            out,
+            "\n# Step {number}. {}\n[{}]",
+            info.heading, info.section
+        );
         let mut keys: Vec<&str> = Vec::new();
         for (key, _, _) in &entry.entries {
             if !keys.contains(key) {

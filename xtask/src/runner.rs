@@ -24,8 +24,9 @@ pub enum Binaries {
 pub struct StepRunner {
     dir: PathBuf,
     manifest: Manifest,
-    /// Flags added to every call (from the command line of xtask, e.g. `--endpoint-url`).
-    extra: Vec<String>,
+    /// Environment variables set for every call (the demo: dummy credentials, faster polling);
+    /// an empty value removes the variable.
+    env: Vec<(String, String)>,
     scratch: PathBuf,
 }
 
@@ -47,7 +48,7 @@ impl StepRunner {
         binaries: &Binaries,
         manifest: Manifest,
         steps: &[StepInfo],
-        extra: Vec<String>,
+        env: Vec<(String, String)>,
     ) -> anyhow::Result<StepRunner> {
         let dir = match binaries {
             Binaries::In(dir) => dir.clone(),
@@ -69,7 +70,7 @@ impl StepRunner {
         Ok(StepRunner {
             dir,
             manifest,
-            extra,
+            env,
             scratch,
         })
     }
@@ -78,12 +79,23 @@ impl StepRunner {
         &self.manifest
     }
 
-    /// The binary's flags for a step: the manifest's selection, `[aws]` and the extra flags.
+    /// The binary's flags for a step: the manifest's selection and `[aws]`.
     fn args(&self, step: &StepInfo) -> Option<Vec<String>> {
         let mut args = self.manifest.step_args(step.number)?;
         args.extend(self.manifest.aws_args());
-        args.extend(self.extra.iter().cloned());
         Some(args)
+    }
+
+    fn command(&self, step: &StepInfo) -> Command {
+        let mut command = Command::new(self.dir.join(step.binary));
+        for (key, value) in &self.env {
+            if value.is_empty() {
+                command.env_remove(key);
+            } else {
+                command.env(key, value);
+            }
+        }
+        command
     }
 
     pub fn selects(&self, step: &StepInfo) -> bool {
@@ -96,7 +108,8 @@ impl StepRunner {
             return Ok(None);
         };
         args.extend(["--dry-run", "--output", "json", "--no-progress"].map(String::from));
-        let output = Command::new(self.dir.join(step.binary))
+        let output = self
+            .command(step)
             .args(&args)
             .stdin(Stdio::null())
             .output()
@@ -122,7 +135,7 @@ impl StepRunner {
         args.extend(more.iter().map(|s| s.to_string()));
         args.push("--json-report".into());
         args.push(report_path.display().to_string());
-        let mut command = Command::new(self.dir.join(step.binary));
+        let mut command = self.command(step);
         command.args(&args).stdin(Stdio::null());
         if quiet {
             command.stdout(Stdio::null()).stderr(Stdio::piped());
@@ -152,7 +165,8 @@ impl StepRunner {
             );
         };
         args.extend(more.iter().cloned());
-        let status = Command::new(self.dir.join(step.binary))
+        let status = self
+            .command(step)
             .args(&args)
             .status()
             .with_context(|| format!("running {}", step.binary))?;

@@ -29,7 +29,13 @@ pub fn run(sh: &Shell, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .copied()
         .filter(|s| manifest.step_args(s.number).is_some())
         .collect();
-    let runner = StepRunner::new(sh, &args.manifest.binaries(), manifest, &steps, Vec::new())?;
+    let runner = StepRunner::new(
+        sh,
+        &args.manifest.binaries(),
+        manifest,
+        &steps,
+        args.manifest.child_env.clone(),
+    )?;
     let plans = gather_plans(&runner, &steps)?;
     let mut remaining = Vec::new();
     for (info, report) in &plans {

@@ -309,16 +309,25 @@ impl Report {
     /// The report as text: a heading, one table per kind of resource, what is left behind, and
     /// a summary line.
     pub fn to_text(&self) -> String {
-        let mut out = String::new();
         let mode = if self.dry_run {
             " (dry run: nothing changed)"
         } else {
             ""
         };
-        out.push_str(&format!(
-            "Step {}/7: {} - account {}, region {}{mode}\n",
-            self.step, self.title, self.account, self.region
-        ));
+        format!(
+            "Step {}/7: {} - account {}, region {}{mode}\n{}",
+            self.step,
+            self.title,
+            self.account,
+            self.region,
+            self.to_text_body()
+        )
+    }
+
+    /// The report as text without its heading line (for when the heading was printed already,
+    /// before the run started).
+    pub fn to_text_body(&self) -> String {
+        let mut out = String::new();
         if self.actions.is_empty() {
             out.push_str("nothing selected exists\n");
         }

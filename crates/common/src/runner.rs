@@ -90,7 +90,7 @@ async fn drive<S: Step>(step: &S, aws: &AwsArgs) -> anyhow::Result<Exit> {
 
     if aws.dry_run || plan.to_do() == 0 {
         // Nothing will change: the report is the plan.
-        return print_report(Report::new(header, plan, false), aws);
+        return print_report(Report::new(header, plan, false), aws, false);
     }
 
     // Without --yes the whole plan is shown before the question. With --yes nobody reads it
@@ -144,15 +144,17 @@ async fn drive<S: Step>(step: &S, aws: &AwsArgs) -> anyhow::Result<Exit> {
     if let Err(error) = &applied {
         tracing::error!("{error:#}");
     }
-    print_report(Report::new(header, plan, interrupted), aws)
+    print_report(Report::new(header, plan, interrupted), aws, aws.quiet == 0)
 }
 
-fn print_report(report: Report, aws: &AwsArgs) -> anyhow::Result<Exit> {
+/// Prints the report; `heading_shown` leaves out the heading line printed before the run.
+fn print_report(report: Report, aws: &AwsArgs, heading_shown: bool) -> anyhow::Result<Exit> {
     if let Some(path) = &aws.json_report {
         std::fs::write(path, report.to_json())
             .with_context(|| format!("writing the JSON report to {}", path.display()))?;
     }
     match aws.output {
+        OutputFormat::Text if heading_shown => print!("{}", report.to_text_body()),
         OutputFormat::Text => print!("{}", report.to_text()),
         OutputFormat::Json => println!("{}", report.to_json()),
     }
