@@ -34,7 +34,8 @@ Development:
                           (ARGS go to `cargo test`, e.g. `-p rm-dynamodb`)
   emulator start|stop|status
                           manage the local AWS emulator (moto) under target/emulator/
-  bench s3 [--objects N]  time rm-s3 against `aws s3 rb --force` and a boto3 reference";
+  bench s3 [--objects N]  time rm-s3 against `aws s3 rb --force` and a boto3 reference
+  bench proxy             the test proxy's overhead per request";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
