@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use serde_json::Value;
 use testkit::proxy::{FaultConfig, FaultKind, Proxy, ProxyConfig};
 use testkit::{command, endpoint, sdk_config, sdk_config_for, unique_name};
@@ -23,7 +25,13 @@ async fn create_table(client: &Client, name: &str) {
                 .build()
                 .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -32,7 +40,12 @@ async fn create_table(client: &Client, name: &str) {
 
 async fn exists(name: &str) -> bool {
     let client = Client::new(&sdk_config().await);
-    client.describe_table().table_name(name).send().await.is_ok()
+    client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .is_ok()
 }
 
 fn report(output: &std::process::Output) -> Value {
@@ -53,12 +66,28 @@ async fn a_creating_table_is_waited_for_and_a_deleting_one_waited_out() {
     create_table(&Client::new(&sdk_config_for(proxy.endpoint()).await), &name).await;
 
     let output = command(BIN)
-        .args(["--table", &name, "-y", "--output", "json", "--endpoint-url", proxy.endpoint()])
+        .args([
+            "--table",
+            &name,
+            "-y",
+            "--output",
+            "json",
+            "--endpoint-url",
+            proxy.endpoint(),
+        ])
         .output()
         .unwrap();
 
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(report(&output)["actions"][0]["outcome"]["status"], "deleted");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        report(&output)["actions"][0]["outcome"]["status"],
+        "deleted"
+    );
     assert!(!exists(&name).await);
     // DeleteTable was only sent once the table was ACTIVE: no ResourceInUseException was needed,
     // and the deletion was awaited until DescribeTable said the table was gone.
@@ -83,14 +112,27 @@ async fn dry_run_makes_no_mutating_call() {
     create_table(&Client::new(&sdk_config().await), &name).await;
 
     let output = command(BIN)
-        .args(["--table", &name, "--with-backups", "--disable-deletion-protection", "--dry-run"])
+        .args([
+            "--table",
+            &name,
+            "--with-backups",
+            "--disable-deletion-protection",
+            "--dry-run",
+        ])
         .args(["--endpoint-url", proxy.endpoint()])
         .output()
         .unwrap();
 
     assert_eq!(output.status.code(), Some(0));
-    assert!(!proxy.calls_to("dynamodb").is_empty(), "the dry run did not look at the table");
-    assert_eq!(proxy.mutating_calls(), vec![], "a dry run changed something");
+    assert!(
+        !proxy.calls_to("dynamodb").is_empty(),
+        "the dry run did not look at the table"
+    );
+    assert_eq!(
+        proxy.mutating_calls(),
+        vec![],
+        "a dry run changed something"
+    );
     assert!(exists(&name).await);
 }
 
@@ -108,7 +150,11 @@ async fn expect_account_mismatch_stops_before_any_dynamodb_call() {
 
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("account mismatch"));
-    assert_eq!(proxy.calls_to("dynamodb"), vec![], "DynamoDB was called before the account check");
+    assert_eq!(
+        proxy.calls_to("dynamodb"),
+        vec![],
+        "DynamoDB was called before the account check"
+    );
     assert_eq!(proxy.calls_of("GetCallerIdentity").len(), 1);
     assert!(exists(&name).await);
 }
@@ -130,12 +176,28 @@ async fn a_lost_answer_to_delete_table_still_ends_deleted() {
     create_table(&Client::new(&sdk_config().await), &name).await;
 
     let output = command(BIN)
-        .args(["--table", &name, "-y", "--output", "json", "--endpoint-url", proxy.endpoint()])
+        .args([
+            "--table",
+            &name,
+            "-y",
+            "--output",
+            "json",
+            "--endpoint-url",
+            proxy.endpoint(),
+        ])
         .output()
         .unwrap();
 
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(report(&output)["actions"][0]["outcome"]["status"], "deleted");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        report(&output)["actions"][0]["outcome"]["status"],
+        "deleted"
+    );
     assert_eq!(proxy.faults().len(), 1, "the fault was not injected");
     assert!(!exists(&name).await);
 }
@@ -145,7 +207,11 @@ async fn throttling_and_server_errors_are_retried() {
     let proxy = Proxy::start(
         ProxyConfig::aws(endpoint()).faults(
             FaultConfig::new(11, 0.5)
-                .kinds([FaultKind::Throttle, FaultKind::InternalError, FaultKind::ServiceUnavailable])
+                .kinds([
+                    FaultKind::Throttle,
+                    FaultKind::InternalError,
+                    FaultKind::ServiceUnavailable,
+                ])
                 .services(["dynamodb"]),
         ),
     )
@@ -157,11 +223,24 @@ async fn throttling_and_server_errors_are_retried() {
     }
 
     let output = command(BIN)
-        .args(["--table", &names[0], "--table", &names[1], "-y", "--endpoint-url", proxy.endpoint()])
+        .args([
+            "--table",
+            &names[0],
+            "--table",
+            &names[1],
+            "-y",
+            "--endpoint-url",
+            proxy.endpoint(),
+        ])
         .output()
         .unwrap();
 
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     assert!(!proxy.faults().is_empty(), "no fault was injected");
     for name in &names {
         assert!(!exists(name).await);
