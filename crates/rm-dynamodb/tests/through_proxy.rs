@@ -206,7 +206,7 @@ async fn a_lost_answer_to_delete_table_still_ends_deleted() {
 async fn throttling_and_server_errors_are_retried() {
     let proxy = Proxy::start(
         ProxyConfig::aws(endpoint()).faults(
-            FaultConfig::new(11, 0.5)
+            FaultConfig::new(11, 0.3)
                 .kinds([
                     FaultKind::Throttle,
                     FaultKind::InternalError,
