@@ -173,11 +173,8 @@ fn propose(
                 (7, "policy") => ("policies", &base.iam.policies),
                 _ => continue,
             };
-            let name = match (info.number, &action.id) {
-                // Distributions are selected by id; their names are comments or domains.
-                (6, Some(id)) => id.as_str(),
-                _ => action.name.as_str(),
-            };
+            // Every step names its actions by what its flags take (a distribution by its id).
+            let name = action.name.as_str();
             let reason = match roles.iter().find(|(r, _)| r == name) {
                 Some((_, reason)) if info.number == 7 => reason.clone(),
                 _ if info.number == 6 => format!(

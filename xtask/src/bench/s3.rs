@@ -124,7 +124,7 @@ impl<'a> Bench<'a> {
         eprintln!("bench: building rm-s3 and aws-proxy (release)");
         cmd!(
             sh,
-            "cargo build --release --quiet -p rm-s3 -p testkit --bins"
+            "cargo build --release --quiet -p rm-s3 -p testkit --bin rm-s3 --bin aws-proxy"
         )
         .run()
         .context("building rm-s3 and the proxy")?;
