@@ -21,9 +21,6 @@ struct Cli {
     #[arg(long = "bucket", value_name = "NAME")]
     buckets: Vec<String>,
 
-    #[command(flatten)]
-    matching: MatchArgs,
-
     /// Remove Object Lock legal holds and bypass governance-mode retention (compliance-mode
     /// retention can never be bypassed)
     #[arg(long)]
@@ -38,6 +35,9 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY as u16,
           value_parser = clap::value_parser!(u16).range(1..=MAX_CONCURRENCY as i64))]
     concurrency: u16,
+
+    #[command(flatten)]
+    matching: MatchArgs,
 
     #[command(flatten)]
     aws: AwsArgs,
