@@ -180,7 +180,12 @@ impl Removal<'_> {
     async fn run(&self) -> Outcome {
         let id = self.id;
         let mut last_refusal = String::new();
-        for _ in 0..MAX_ROUNDS {
+        // DistributionNotDisabled right after Deployed does not use up a round: it is waited
+        // out (with a growing pause, bounded by --max-wait), since it ends by itself.
+        let mut rounds = 0;
+        let mut refused_after_deployed = 0;
+        while rounds < MAX_ROUNDS {
+            rounds += 1;
             self.say("reading its configuration");
             let (config, etag) = match self.read_config().await {
                 Ok(Some(found)) => found,
@@ -233,7 +238,11 @@ impl Removal<'_> {
                     if Instant::now() >= self.deadline {
                         return self.still_deploying("refusing deletion (DistributionNotDisabled)");
                     }
-                    tokio::time::sleep(self.pause()).await;
+                    if !just_disabled || refused_after_deployed > 0 {
+                        rounds -= 1;
+                    }
+                    refused_after_deployed += 1;
+                    tokio::time::sleep(self.backoff(refused_after_deployed)).await;
                 }
                 Err(Refusal::Other(error)) => return Outcome::failed(&error),
             }
@@ -248,6 +257,15 @@ impl Removal<'_> {
     fn say(&self, what: &str) {
         self.spinner
             .set_message(format!("distribution {}: {what}", self.id));
+    }
+
+    /// The pause before the `n`th retry of a delete refused right after Deployed: the poll
+    /// interval doubled each time up to 30 s, cut at the deadline.
+    fn backoff(&self, n: u32) -> Duration {
+        let grown = self.options.poll_interval.saturating_mul(1 << n.min(8));
+        grown
+            .min(Duration::from_secs(30))
+            .min(self.deadline.saturating_duration_since(Instant::now()))
     }
 
     /// The next pause between two looks: the poll interval, cut at the deadline.

@@ -160,9 +160,12 @@ async fn a_disable_still_in_progress_is_waited_for_not_repeated() {
     let cf = client().await;
     let id = create_enabled(&cf).await;
     // Long enough to still be InProgress when the binary starts.
-    let proxy =
-        Proxy::start(ProxyConfig::aws(endpoint()).cloudfront_deploy_time(Duration::from_secs(5)))
-            .unwrap();
+    let proxy = Proxy::start(
+        ProxyConfig::aws(endpoint())
+            .cloudfront_settle_time(Duration::ZERO)
+            .cloudfront_deploy_time(Duration::from_secs(5)),
+    )
+    .unwrap();
     let via_proxy = Client::new(&sdk_config_for(proxy.endpoint()).await);
     set_enabled(&via_proxy, &id, false).await;
     let earlier_disable = proxy.calls_of("UpdateDistribution")[0].seq;
@@ -234,6 +237,7 @@ async fn a_stale_etag_is_reread_and_the_run_goes_on() {
         .max_faults(1);
     let proxy = Proxy::start(
         ProxyConfig::aws(endpoint())
+            .cloudfront_settle_time(Duration::ZERO)
             .cloudfront_deploy_time(DEPLOY)
             .faults(faults),
     )
@@ -270,9 +274,12 @@ async fn a_stale_etag_is_reread_and_the_run_goes_on() {
 async fn distribution_not_disabled_on_delete_is_retried_after_a_new_disable() {
     let cf = client().await;
     let id = create_enabled(&cf).await;
-    let proxy =
-        Proxy::start(ProxyConfig::aws(endpoint()).cloudfront_deploy_time(Duration::from_secs(4)))
-            .unwrap();
+    let proxy = Proxy::start(
+        ProxyConfig::aws(endpoint())
+            .cloudfront_settle_time(Duration::ZERO)
+            .cloudfront_deploy_time(Duration::from_secs(4)),
+    )
+    .unwrap();
 
     let child = spawn_through(&proxy, &["--distribution", &id]);
     wait_for_record(&proxy, "the disable", |r| {
@@ -315,6 +322,7 @@ async fn a_lost_delete_answer_still_ends_deleted() {
         .max_faults(1);
     let proxy = Proxy::start(
         ProxyConfig::aws(endpoint())
+            .cloudfront_settle_time(Duration::ZERO)
             .cloudfront_deploy_time(DEPLOY)
             .faults(faults),
     )
@@ -347,6 +355,7 @@ async fn faults_on_cloudfront_calls_still_end_with_the_distribution_gone() {
         }
         let proxy = Proxy::start(
             ProxyConfig::aws(endpoint())
+                .cloudfront_settle_time(Duration::ZERO)
                 .cloudfront_deploy_time(DEPLOY)
                 .faults(faults),
         )
@@ -376,7 +385,8 @@ async fn max_wait_ends_the_wait_with_pending() {
     let cf = client().await;
     let id = create_enabled(&cf).await;
     // The AWS-like deploy (a minute) outlasts --max-wait.
-    let proxy = Proxy::start(ProxyConfig::aws(endpoint())).unwrap();
+    let proxy =
+        Proxy::start(ProxyConfig::aws(endpoint()).cloudfront_settle_time(Duration::ZERO)).unwrap();
 
     let output = run_through(&proxy, &["--distribution", &id, "--max-wait", "1s"]);
 
@@ -395,7 +405,8 @@ async fn ctrl_c_during_the_wait_stops_with_a_partial_report() {
     let id = create_enabled(&cf).await;
     let other = create(&cf, &Spec::default()).await;
     // A minute-long deploy: only Ctrl-C ends the wait early.
-    let proxy = Proxy::start(ProxyConfig::aws(endpoint())).unwrap();
+    let proxy =
+        Proxy::start(ProxyConfig::aws(endpoint()).cloudfront_settle_time(Duration::ZERO)).unwrap();
 
     let child = spawn_through(
         &proxy,
@@ -441,5 +452,41 @@ async fn ctrl_c_during_the_wait_stops_with_a_partial_report() {
             .all(|r| r.resource.as_deref() != Some(id.as_str())),
         "{:#?}",
         proxy.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn distribution_not_disabled_right_after_deployed_is_waited_out_without_a_new_disable() {
+    // AWS's eventual consistency: for a moment after the disable reads Deployed, DeleteDistribution
+    // still answers DistributionNotDisabled. The run must wait that out, not disable again.
+    let cf = client().await;
+    let id = create_enabled(&cf).await;
+    let proxy = Proxy::start(
+        ProxyConfig::aws(endpoint())
+            .cloudfront_deploy_time(Duration::from_secs(1))
+            .cloudfront_settle_time(Duration::from_secs(2)),
+    )
+    .unwrap();
+
+    let output = run_through(&proxy, &["--distribution", &id]);
+
+    assert_deleted(&output, &id);
+    let calls = calls_for(&proxy, &id);
+    let deletes: Vec<&Record> = calls
+        .iter()
+        .filter(|r| r.operation == "DeleteDistribution")
+        .collect();
+    assert!(
+        deletes.iter().any(|r| r.status == Some(409)),
+        "the settle rule never refused: {deletes:#?}"
+    );
+    assert!(deletes.last().unwrap().succeeded(), "{deletes:#?}");
+    let disables = calls
+        .iter()
+        .filter(|r| r.operation == "UpdateDistribution")
+        .count();
+    assert_eq!(
+        disables, 1,
+        "the distribution was disabled again: {calls:#?}"
     );
 }

@@ -223,6 +223,13 @@ async fn records_service_operation_and_resource_of_each_protocol() {
     );
     assert_eq!(proxy.calls_to("s3").len(), 5);
     assert_eq!(proxy.calls_to("apigatewayv2").len(), 2);
+    // Each forwarded request waited for moto, within the proxy's own handling of it.
+    assert!(
+        log.iter()
+            .all(|r| !r.upstream.is_zero() && r.upstream <= r.duration),
+        "{log:#?}"
+    );
+    assert!(log.iter().all(|r| r.own_time() == r.duration - r.upstream));
 }
 
 #[tokio::test]
@@ -319,6 +326,8 @@ fn the_log_is_served_over_http() {
     assert_eq!(log[0]["status"], 200);
     assert_eq!(log[0]["forwarded"], true);
     assert!(log[0]["elapsed_ms"].is_f64());
+    assert!(log[0]["duration_ms"].is_f64());
+    assert!(log[0]["upstream_ms"].is_f64());
 
     let (_, body) = http_get(proxy.endpoint(), "/_proxy/log?mutating=true");
     let writes: serde_json::Value = serde_json::from_str(&body).expect("JSON log");

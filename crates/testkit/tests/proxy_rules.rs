@@ -98,7 +98,12 @@ async fn cloudfront_refuses_to_delete_an_enabled_distribution() {
 async fn cloudfront_update_reads_in_progress_until_deployed() {
     let moto = moto();
     let deploy = Duration::from_secs(10);
-    let proxy = proxy(ProxyConfig::aws(&moto).cloudfront_deploy_time(deploy));
+    // The delete right after Deployed is DistributionNotDisabled's business, not this test's.
+    let proxy = proxy(
+        ProxyConfig::aws(&moto)
+            .cloudfront_deploy_time(deploy)
+            .cloudfront_settle_time(Duration::ZERO),
+    );
     let cf = aws_sdk_cloudfront::Client::new(&once(proxy.endpoint()).await);
     let (id, _) = create_distribution(&cf, true).await;
 
@@ -191,7 +196,11 @@ async fn cloudfront_update_reads_in_progress_until_deployed() {
 #[tokio::test]
 async fn cloudfront_stale_if_match_is_precondition_failed() {
     let moto = moto();
-    let proxy = proxy(ProxyConfig::aws(&moto).cloudfront_deploy_time(Duration::ZERO));
+    let proxy = proxy(
+        ProxyConfig::aws(&moto)
+            .cloudfront_deploy_time(Duration::ZERO)
+            .cloudfront_settle_time(Duration::ZERO),
+    );
     let cf = aws_sdk_cloudfront::Client::new(&once(proxy.endpoint()).await);
     let direct = aws_sdk_cloudfront::Client::new(&once(&moto).await);
     let (id, created_etag) = create_distribution(&cf, true).await;
@@ -238,6 +247,606 @@ async fn cloudfront_stale_if_match_is_precondition_failed() {
         .send()
         .await
         .expect("the current ETag deletes the disabled distribution");
+}
+
+#[tokio::test]
+async fn cloudfront_delete_right_after_deployed_is_not_disabled_for_a_while() {
+    let moto = moto();
+    let settle = Duration::from_secs(5);
+    let proxy = proxy(
+        ProxyConfig::aws(&moto)
+            .cloudfront_deploy_time(Duration::from_secs(1))
+            .cloudfront_settle_time(settle),
+    );
+    let cf = aws_sdk_cloudfront::Client::new(&once(proxy.endpoint()).await);
+    let (id, _) = create_distribution(&cf, true).await;
+    disable_distribution(&cf, &id).await;
+
+    // Wait for Deployed the way the chapter says, then delete at once with the fresh ETag.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let etag = loop {
+        let got = cf
+            .get_distribution()
+            .id(&id)
+            .send()
+            .await
+            .expect("get distribution");
+        if got.distribution().expect("distribution").status() == "Deployed" {
+            break got.e_tag().expect("etag").to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the distribution never read Deployed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let err = cf
+        .delete_distribution()
+        .id(&id)
+        .if_match(&etag)
+        .send()
+        .await
+        .expect_err("right after Deployed, AWS may still say DistributionNotDisabled");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_distribution_not_disabled()),
+        "{err:?}"
+    );
+    assert_eq!(status(&err), Some(409));
+    let refused = proxy.calls_of("DeleteDistribution");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].rule, Some(Rule::DistributionNotDisabled));
+    assert!(!refused[0].forwarded);
+
+    // Retrying, as AWS-NOTES.md says, gets through once it has settled.
+    let deleted = eventually(Duration::from_secs(30), || async {
+        cf.delete_distribution()
+            .id(&id)
+            .if_match(&etag)
+            .send()
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(deleted, "the delete was refused for good");
+}
+
+#[tokio::test]
+async fn cloudfront_settle_time_zero_deletes_right_after_deployed() {
+    let moto = moto();
+    let proxy = proxy(
+        ProxyConfig::aws(&moto)
+            .cloudfront_deploy_time(Duration::ZERO)
+            .cloudfront_settle_time(Duration::ZERO),
+    );
+    let cf = aws_sdk_cloudfront::Client::new(&once(proxy.endpoint()).await);
+    let (id, _) = create_distribution(&cf, true).await;
+    disable_distribution(&cf, &id).await;
+    let got = cf
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect("get distribution");
+    assert_eq!(
+        got.distribution().expect("distribution").status(),
+        "Deployed"
+    );
+    cf.delete_distribution()
+        .id(&id)
+        .if_match(got.e_tag().expect("etag"))
+        .send()
+        .await
+        .expect("no settling time: deleted at once");
+    assert!(
+        proxy
+            .log()
+            .iter()
+            .all(|r| r.rule != Some(Rule::DistributionNotDisabled))
+    );
+}
+
+async fn create_oac(cf: &aws_sdk_cloudfront::Client) -> (String, String) {
+    use aws_sdk_cloudfront::types::{
+        OriginAccessControlConfig, OriginAccessControlOriginTypes,
+        OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols,
+    };
+    let created = cf
+        .create_origin_access_control()
+        .origin_access_control_config(
+            OriginAccessControlConfig::builder()
+                .name(unique("proxy-oac"))
+                .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+                .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+                .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+                .build()
+                .expect("OAC config"),
+        )
+        .send()
+        .await
+        .expect("create OAC");
+    let id = created
+        .origin_access_control()
+        .expect("OAC")
+        .id()
+        .to_owned();
+    (id, created.e_tag().expect("etag").to_owned())
+}
+
+async fn create_oai(cf: &aws_sdk_cloudfront::Client, comment: &str) -> (String, String) {
+    use aws_sdk_cloudfront::types::CloudFrontOriginAccessIdentityConfig;
+    let created = cf
+        .create_cloud_front_origin_access_identity()
+        .cloud_front_origin_access_identity_config(
+            CloudFrontOriginAccessIdentityConfig::builder()
+                .caller_reference(unique("oai-ref"))
+                .comment(comment)
+                .build()
+                .expect("OAI config"),
+        )
+        .send()
+        .await
+        .expect("create OAI");
+    let oai = created.cloud_front_origin_access_identity().expect("OAI");
+    assert_eq!(
+        oai.cloud_front_origin_access_identity_config()
+            .map(|c| c.comment()),
+        Some(comment)
+    );
+    (
+        oai.id().to_owned(),
+        created.e_tag().expect("etag").to_owned(),
+    )
+}
+
+/// Each origin's (OAC id, OAI) as the SDK reads them from a distribution config.
+fn origin_access(
+    config: &aws_sdk_cloudfront::types::DistributionConfig,
+) -> Vec<(Option<String>, Option<String>)> {
+    config
+        .origins()
+        .map(|o| o.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            (
+                o.origin_access_control_id().map(str::to_owned),
+                o.s3_origin_config()
+                    .map(|s3| s3.origin_access_identity().to_owned()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn cloudfront_origin_access_is_remembered_and_in_use_until_the_distribution_is_gone() {
+    let moto = moto();
+    let proxy = proxy(ProxyConfig::aws(&moto));
+    let cf = aws_sdk_cloudfront::Client::new(&once(proxy.endpoint()).await);
+    let direct = aws_sdk_cloudfront::Client::new(&once(&moto).await);
+
+    let (oac, oac_etag) = create_oac(&cf).await;
+    let comment = unique("proxy-oai");
+    let (oai, oai_etag) = create_oai(&cf, &comment).await;
+    let oai_path = format!("origin-access-identity/cloudfront/{oai}");
+    let config = proxy_support::distribution_config_with(
+        &unique("ref"),
+        &[
+            ("with-oac", Some(oac.as_str()), ""),
+            ("with-oai", None, oai_path.as_str()),
+        ],
+        &[],
+    );
+    let created = cf
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("create distribution");
+    let id = created
+        .distribution()
+        .expect("distribution")
+        .id()
+        .to_owned();
+    let expected = vec![
+        (Some(oac.clone()), Some(String::new())),
+        (None, Some(oai_path.clone())),
+    ];
+
+    // Every read through the proxy shows the origins' access; moto itself drops it.
+    let got = cf.get_distribution().id(&id).send().await.expect("get");
+    let got_config = got
+        .distribution()
+        .and_then(|d| d.distribution_config())
+        .expect("config");
+    assert_eq!(origin_access(got_config), expected);
+    let config = cf
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("get config");
+    assert_eq!(
+        origin_access(config.distribution_config().expect("config")),
+        expected
+    );
+    let pages: Vec<_> = cf
+        .list_distributions()
+        .into_paginator()
+        .send()
+        .collect()
+        .await;
+    let summary = pages
+        .iter()
+        .filter_map(|page| page.as_ref().expect("list").distribution_list())
+        .flat_map(|list| list.items())
+        .find(|s| s.id() == id)
+        .expect("listed");
+    let listed: Vec<_> = summary
+        .origins()
+        .map(|o| o.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|o| o.origin_access_control_id().map(str::to_owned))
+        .collect();
+    assert_eq!(listed, [Some(oac.clone()), None]);
+    let moto_view = direct.get_distribution().id(&id).send().await.expect("get");
+    assert_eq!(
+        origin_access(
+            moto_view
+                .distribution()
+                .and_then(|d| d.distribution_config())
+                .expect("config")
+        ),
+        [(None, None), (None, None)],
+        "moto drops OriginAccessControlId and S3OriginConfig"
+    );
+
+    // The OAI lives in the proxy (moto has no OAIs), and another proxy in front of the same
+    // moto sees it too.
+    let other = self::proxy(ProxyConfig::aws(&moto));
+    let other_cf = aws_sdk_cloudfront::Client::new(&once(other.endpoint()).await);
+    let got_oai = other_cf
+        .get_cloud_front_origin_access_identity()
+        .id(&oai)
+        .send()
+        .await
+        .expect("get OAI");
+    assert_eq!(got_oai.e_tag(), Some(oai_etag.as_str()));
+    let identities: Vec<_> = other_cf
+        .list_cloud_front_origin_access_identities()
+        .into_paginator()
+        .send()
+        .collect()
+        .await;
+    let summary = identities
+        .iter()
+        .filter_map(|page| {
+            page.as_ref()
+                .expect("list OAIs")
+                .cloud_front_origin_access_identity_list()
+        })
+        .flat_map(|list| list.items())
+        .find(|s| s.id() == oai)
+        .expect("the OAI is listed");
+    assert_eq!(summary.comment(), comment);
+    let err = direct
+        .get_cloud_front_origin_access_identity()
+        .id(&oai)
+        .send()
+        .await
+        .expect_err("moto has no OAIs");
+    assert_eq!(status(&err), Some(404));
+
+    // OAC ETags: a stale one is refused, an update issues a new one.
+    let err = cf
+        .delete_origin_access_control()
+        .id(&oac)
+        .if_match("ESTALE")
+        .send()
+        .await
+        .expect_err("a stale ETag");
+    assert_eq!(code(&err), "PreconditionFailed");
+    assert_eq!(status(&err), Some(412));
+    let oac_config = cf
+        .get_origin_access_control_config()
+        .id(&oac)
+        .send()
+        .await
+        .expect("get OAC config (moto answers 500)");
+    assert_eq!(oac_config.e_tag(), Some(oac_etag.as_str()));
+    let mut changed = oac_config
+        .origin_access_control_config()
+        .expect("config")
+        .clone();
+    changed.description = Some("changed".to_owned());
+    let updated = cf
+        .update_origin_access_control()
+        .id(&oac)
+        .if_match(&oac_etag)
+        .origin_access_control_config(changed)
+        .send()
+        .await
+        .expect("update OAC");
+    let new_oac_etag = updated.e_tag().expect("etag").to_owned();
+    assert_ne!(new_oac_etag, oac_etag);
+    let got_oac = cf
+        .get_origin_access_control()
+        .id(&oac)
+        .send()
+        .await
+        .expect("get OAC");
+    assert_eq!(got_oac.e_tag(), Some(new_oac_etag.as_str()));
+    let err = cf
+        .delete_origin_access_control()
+        .id(&oac)
+        .if_match(&oac_etag)
+        .send()
+        .await
+        .expect_err("the ETag before the update is stale");
+    assert_eq!(code(&err), "PreconditionFailed");
+
+    // In use while the distribution exists.
+    let err = cf
+        .delete_origin_access_control()
+        .id(&oac)
+        .if_match(&new_oac_etag)
+        .send()
+        .await
+        .expect_err("in use");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_origin_access_control_in_use()),
+        "{err:?}"
+    );
+    assert_eq!(status(&err), Some(409));
+    let err = cf
+        .delete_cloud_front_origin_access_identity()
+        .id(&oai)
+        .if_match(&oai_etag)
+        .send()
+        .await
+        .expect_err("in use");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_cloud_front_origin_access_identity_in_use()),
+        "{err:?}"
+    );
+    assert_eq!(status(&err), Some(409));
+
+    // Gone (here straight in moto, which deletes enabled distributions): both can go.
+    direct
+        .delete_distribution()
+        .id(&id)
+        .if_match(created.e_tag().expect("etag"))
+        .send()
+        .await
+        .expect("moto deletes it");
+    cf.delete_origin_access_control()
+        .id(&oac)
+        .if_match(&new_oac_etag)
+        .send()
+        .await
+        .expect("unused OAC deleted");
+    let err = cf
+        .delete_cloud_front_origin_access_identity()
+        .id(&oai)
+        .send()
+        .await
+        .expect_err("no If-Match");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_invalid_if_match_version()),
+        "{err:?}"
+    );
+    let err = cf
+        .delete_cloud_front_origin_access_identity()
+        .id(&oai)
+        .if_match("ESTALE")
+        .send()
+        .await
+        .expect_err("a stale OAI ETag");
+    assert_eq!(code(&err), "PreconditionFailed");
+    cf.delete_cloud_front_origin_access_identity()
+        .id(&oai)
+        .if_match(&oai_etag)
+        .send()
+        .await
+        .expect("unused OAI deleted");
+
+    // Deleted: AWS's 404s, not moto's 500.
+    let err = cf
+        .delete_origin_access_control()
+        .id(&oac)
+        .if_match(&new_oac_etag)
+        .send()
+        .await
+        .expect_err("gone");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_no_such_origin_access_control()),
+        "{err:?}"
+    );
+    let err = cf
+        .delete_cloud_front_origin_access_identity()
+        .id(&oai)
+        .if_match(&oai_etag)
+        .send()
+        .await
+        .expect_err("gone");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_no_such_cloud_front_origin_access_identity()),
+        "{err:?}"
+    );
+    let err = cf
+        .get_cloud_front_origin_access_identity()
+        .id(&oai)
+        .send()
+        .await
+        .expect_err("gone");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_no_such_cloud_front_origin_access_identity()),
+        "{err:?}"
+    );
+    let rules: Vec<_> = proxy
+        .log()
+        .into_iter()
+        .filter(|r| r.operation.contains("OriginAccess") && r.operation.starts_with("Delete"))
+        .map(|r| (r.status, r.rule))
+        .collect();
+    let access = Some(Rule::CloudFrontOriginAccess);
+    assert_eq!(
+        rules,
+        [
+            (Some(412), access),
+            (Some(412), access),
+            (Some(409), access),
+            (Some(409), access),
+            (Some(204), None),
+            (Some(400), access),
+            (Some(412), access),
+            (Some(204), access),
+            (Some(404), Some(Rule::MissingNotFound)),
+            (Some(404), Some(Rule::MissingNotFound)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cloudfront_lambda_associations_are_remembered() {
+    use aws_sdk_cloudfront::types::EventType;
+    let moto = moto();
+    // Origin access off, so that the log credits the associations alone.
+    let proxy = proxy(
+        ProxyConfig::aws(&moto)
+            .cloudfront_deploy_time(Duration::ZERO)
+            .disable(Rule::CloudFrontOriginAccess),
+    );
+    let cf = aws_sdk_cloudfront::Client::new(&once(proxy.endpoint()).await);
+    let direct = aws_sdk_cloudfront::Client::new(&once(&moto).await);
+    let viewer = "arn:aws:lambda:us-east-1:123456789012:function:proxy-edge-viewer:1";
+    let origin = "arn:aws:lambda:us-east-1:123456789012:function:proxy-edge-origin:2";
+    let config = proxy_support::distribution_config_with(
+        &unique("ref"),
+        &[("origin", None, "")],
+        &[
+            (None, viewer, EventType::ViewerRequest),
+            (Some("/api/*"), origin, EventType::OriginRequest),
+        ],
+    );
+    let created = cf
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("create distribution");
+    let id = created
+        .distribution()
+        .expect("distribution")
+        .id()
+        .to_owned();
+
+    let associations = |config: &aws_sdk_cloudfront::types::DistributionConfig| {
+        let mut arns = Vec::new();
+        if let Some(lambdas) = config
+            .default_cache_behavior()
+            .and_then(|b| b.lambda_function_associations())
+        {
+            arns.extend(
+                lambdas
+                    .items()
+                    .iter()
+                    .map(|a| ("default".to_owned(), a.lambda_function_arn().to_owned())),
+            );
+        }
+        for behavior in config
+            .cache_behaviors()
+            .map(|b| b.items())
+            .unwrap_or_default()
+        {
+            if let Some(lambdas) = behavior.lambda_function_associations() {
+                arns.extend(lambdas.items().iter().map(|a| {
+                    (
+                        behavior.path_pattern().to_owned(),
+                        a.lambda_function_arn().to_owned(),
+                    )
+                }));
+            }
+        }
+        arns
+    };
+    let expected = vec![
+        ("default".to_owned(), viewer.to_owned()),
+        ("/api/*".to_owned(), origin.to_owned()),
+    ];
+    let got = cf.get_distribution().id(&id).send().await.expect("get");
+    let got_config = got
+        .distribution()
+        .and_then(|d| d.distribution_config())
+        .expect("config");
+    assert_eq!(associations(got_config), expected);
+    assert_eq!(
+        proxy.calls_of("GetDistribution")[0].rule,
+        Some(Rule::CloudFrontLambdaAssociations)
+    );
+    let moto_view = direct.get_distribution().id(&id).send().await.expect("get");
+    assert_eq!(
+        associations(
+            moto_view
+                .distribution()
+                .and_then(|d| d.distribution_config())
+                .expect("config")
+        ),
+        [],
+        "moto drops LambdaFunctionAssociations"
+    );
+
+    // An update that drops the path behavior's association is remembered as such.
+    let current = cf
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("get config");
+    let mut config = current.distribution_config().expect("config").clone();
+    assert_eq!(associations(&config), expected);
+    config.enabled = false;
+    if let Some(behaviors) = config.cache_behaviors.as_mut() {
+        for behavior in behaviors.items.iter_mut().flatten() {
+            behavior.lambda_function_associations = None;
+        }
+    }
+    cf.update_distribution()
+        .id(&id)
+        .if_match(current.e_tag().expect("etag"))
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("update");
+    let got = cf.get_distribution().id(&id).send().await.expect("get");
+    assert_eq!(
+        associations(
+            got.distribution()
+                .and_then(|d| d.distribution_config())
+                .expect("config")
+        ),
+        [("default".to_owned(), viewer.to_owned())]
+    );
+
+    // The rule off: moto's view shows through.
+    let off = self::proxy(ProxyConfig::aws(&moto).disable(Rule::CloudFrontLambdaAssociations));
+    let off_cf = aws_sdk_cloudfront::Client::new(&once(off.endpoint()).await);
+    let got = off_cf.get_distribution().id(&id).send().await.expect("get");
+    assert_eq!(
+        associations(
+            got.distribution()
+                .and_then(|d| d.distribution_config())
+                .expect("config")
+        ),
+        []
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

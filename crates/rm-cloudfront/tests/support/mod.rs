@@ -39,8 +39,12 @@ pub fn command() -> assert_cmd::Command {
 
 /// A proxy in front of the emulator with every real-AWS rule on and a short simulated deploy.
 pub fn aws_proxy() -> Proxy {
-    Proxy::start(ProxyConfig::aws(endpoint()).cloudfront_deploy_time(DEPLOY))
-        .expect("start the proxy")
+    Proxy::start(
+        ProxyConfig::aws(endpoint())
+            .cloudfront_settle_time(Duration::ZERO)
+            .cloudfront_deploy_time(DEPLOY),
+    )
+    .expect("start the proxy")
 }
 
 /// What a test distribution looks like.

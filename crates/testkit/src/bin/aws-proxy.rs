@@ -34,7 +34,8 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Profile::Aws)]
     profile: Profile,
     /// Turn a rule off (repeatable): cloudfront-not-disabled, cloudfront-deploy,
-    /// cloudfront-if-match, cognito-domain, cognito-deletion-protection,
+    /// cloudfront-if-match, cloudfront-deployed-not-disabled, cloudfront-origin-access,
+    /// cloudfront-lambda-associations, cognito-domain, cognito-deletion-protection,
     /// cognito-update-verification, iam-delete-conflict, rest-api-delete-rate,
     /// dynamodb-creating, dynamodb-deleting, lambda-edge-replica, s3-region-redirect,
     /// missing-not-found.
@@ -46,6 +47,10 @@ struct Args {
     /// How long a distribution reads InProgress after UpdateDistribution.
     #[arg(long, value_parser = humantime::parse_duration)]
     cloudfront_deploy_time: Option<Duration>,
+    /// How long DeleteDistribution still answers DistributionNotDisabled after a disabled
+    /// distribution first reads Deployed (0s turns it off).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    cloudfront_settle_time: Option<Duration>,
     /// Minimum time between two DeleteRestApi calls.
     #[arg(long, value_parser = humantime::parse_duration)]
     rest_api_delete_window: Option<Duration>,
@@ -112,6 +117,9 @@ impl Args {
         }
         if let Some(time) = self.cloudfront_deploy_time {
             config = config.cloudfront_deploy_time(time);
+        }
+        if let Some(time) = self.cloudfront_settle_time {
+            config = config.cloudfront_settle_time(time);
         }
         if let Some(window) = self.rest_api_delete_window {
             config = config.rest_api_delete_window(window);
@@ -217,5 +225,42 @@ fn main() -> ExitCode {
             eprintln!("aws-proxy: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_help_names_every_rule() {
+        let help = Args::command().render_long_help().to_string();
+        // clap wraps the list; compare without line breaks and indentation.
+        let help: String = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for rule in Rule::ALL {
+            assert!(
+                help.contains(rule.name()),
+                "--disable-rule help lacks {rule}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_settle_time_reaches_the_config() {
+        let args = Args::parse_from([
+            "aws-proxy",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--cloudfront-settle-time",
+            "0s",
+            "--disable-rule",
+            "cloudfront-origin-access",
+        ]);
+        let (config, _) = args.config().expect("valid");
+        assert!(!config.is_enabled(Rule::CloudFrontOriginAccess));
+        assert!(config.is_enabled(Rule::CloudFrontLambdaAssociations));
+        assert!(config.is_enabled(Rule::DistributionNotDisabled));
     }
 }

@@ -23,6 +23,34 @@ pub enum Rule {
     /// Every UpdateDistribution gives the distribution a new ETag (moto keeps one for life), and
     /// an `If-Match` that is not the current ETag answers 412 `PreconditionFailed`.
     CloudFrontIfMatch,
+    /// For [`ProxyConfig::cloudfront_settle_time`] after a distribution first reads `Deployed`
+    /// following an UpdateDistribution that leaves it disabled, DeleteDistribution still answers
+    /// 409 `DistributionNotDisabled`: AWS's eventual consistency (AWS-NOTES.md, "CloudFront").
+    DistributionNotDisabled,
+    /// Origin access controls and identities as AWS has them. moto drops
+    /// `Origin.OriginAccessControlId` and `S3OriginConfig` from the distributions it returns,
+    /// has no origin access identities at all, ignores `If-Match` on OAC writes and never says
+    /// "in use". The proxy remembers each origin's OAC id and OAI from the CreateDistribution,
+    /// CreateDistributionWithTags and UpdateDistribution requests and puts them back into
+    /// GetDistribution, GetDistributionConfig, ListDistributions (and the create and update)
+    /// answers; serves the OAI operations itself (create, get, get config, list, update,
+    /// delete, with ETags); serves GetOriginAccessControlConfig (moto crashes on it); issues a
+    /// new OAC ETag on every update and answers a stale or missing `If-Match` on OAC writes
+    /// with 412 `PreconditionFailed` / 400 `InvalidIfMatchVersion`; and refuses
+    /// DeleteOriginAccessControl with 409 `OriginAccessControlInUse` and
+    /// DeleteCloudFrontOriginAccessIdentity with 409 `CloudFrontOriginAccessIdentityInUse` while
+    /// a distribution that still exists (in moto) uses them.
+    ///
+    /// What moto forgets is kept per emulator for the whole process, as moto keeps its own
+    /// state: every proxy in the process in front of the same emulator shares it, so a fixture
+    /// made through one proxy is seen through another. Only requests that went through a proxy
+    /// with this rule (or [`Rule::CloudFrontLambdaAssociations`]) on are remembered.
+    CloudFrontOriginAccess,
+    /// moto answers every distribution with empty `LambdaFunctionAssociations` (and
+    /// `FunctionAssociations`). The proxy remembers each cache behavior's associations from the
+    /// create and update requests (per distribution; cache behaviors by path pattern) and puts
+    /// them back into the answers, as [`Rule::CloudFrontOriginAccess`] does for origins.
+    CloudFrontLambdaAssociations,
     /// Cognito DeleteUserPool of a pool with a domain answers `InvalidParameterException`.
     CognitoDomain,
     /// Cognito DeleteUserPool of a pool with `DeletionProtection` ACTIVE answers
@@ -51,16 +79,21 @@ pub enum Rule {
     /// with `x-amz-bucket-region`.
     S3RegionRedirect,
     /// Deleting an unknown REST API, usage plan, HTTP API, origin access control or identity,
-    /// or event source mapping answers AWS's 404 (moto answers 500, or success).
+    /// or event source mapping answers AWS's 404 (moto answers 500, or success). With
+    /// [`Rule::CloudFrontOriginAccess`] on, an origin access identity is unknown when the
+    /// proxy's own OAI store does not have it.
     MissingNotFound,
 }
 
 impl Rule {
     /// Every rule, in a stable order.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 16] = [
         Rule::CloudFrontNotDisabled,
         Rule::CloudFrontDeploy,
         Rule::CloudFrontIfMatch,
+        Rule::DistributionNotDisabled,
+        Rule::CloudFrontOriginAccess,
+        Rule::CloudFrontLambdaAssociations,
         Rule::CognitoDomain,
         Rule::CognitoDeletionProtection,
         Rule::CognitoUpdateVerification,
@@ -79,6 +112,9 @@ impl Rule {
             Rule::CloudFrontNotDisabled => "cloudfront-not-disabled",
             Rule::CloudFrontDeploy => "cloudfront-deploy",
             Rule::CloudFrontIfMatch => "cloudfront-if-match",
+            Rule::DistributionNotDisabled => "cloudfront-deployed-not-disabled",
+            Rule::CloudFrontOriginAccess => "cloudfront-origin-access",
+            Rule::CloudFrontLambdaAssociations => "cloudfront-lambda-associations",
             Rule::CognitoDomain => "cognito-domain",
             Rule::CognitoDeletionProtection => "cognito-deletion-protection",
             Rule::CognitoUpdateVerification => "cognito-update-verification",
@@ -288,6 +324,7 @@ impl FaultConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Timings {
     pub cloudfront_deploy: Duration,
+    pub cloudfront_settle: Duration,
     pub rest_api_delete_window: Duration,
     pub dynamodb_creating: Duration,
     pub dynamodb_deleting: Duration,
@@ -300,6 +337,9 @@ impl Timings {
         // Real AWS: 5 to 40 minutes. A minute is long enough that a tool which does not wait for
         // `Deployed` fails, and short enough for a patient test.
         cloudfront_deploy: Duration::from_secs(60),
+        // Real AWS: seconds to a minute or so. A few seconds make a tool that does not retry
+        // DistributionNotDisabled fail, without slowing the tests of one that does.
+        cloudfront_settle: Duration::from_secs(3),
         // Real AWS: 1 DeleteRestApi per 30 s per account.
         rest_api_delete_window: Duration::from_secs(30),
         // Real AWS: a few seconds for an on-demand table without indexes.
@@ -343,7 +383,7 @@ pub struct ProxyConfig {
 
 impl ProxyConfig {
     /// The "aws" profile: every realism rule on, AWS-like timings (CloudFront deploy 60 s,
-    /// DeleteRestApi window 30 s, DynamoDB CREATING 5 s and DELETING 5 s, Lambda@Edge replicas
+    /// DistributionNotDisabled after Deployed 3 s, DeleteRestApi window 30 s, DynamoDB CREATING 5 s and DELETING 5 s, Lambda@Edge replicas
     /// 1 h), no faults, no latency.
     pub fn aws(upstream: impl Into<String>) -> Self {
         ProxyConfig {
@@ -390,6 +430,14 @@ impl ProxyConfig {
     /// How long a distribution reads `InProgress` after UpdateDistribution.
     pub fn cloudfront_deploy_time(mut self, time: Duration) -> Self {
         self.timings.cloudfront_deploy = time;
+        self
+    }
+
+    /// How long DeleteDistribution still answers `DistributionNotDisabled` after a disabled
+    /// distribution first reads `Deployed` ([`Rule::DistributionNotDisabled`]); zero turns the
+    /// rule off.
+    pub fn cloudfront_settle_time(mut self, time: Duration) -> Self {
+        self.timings.cloudfront_settle = time;
         self
     }
 

@@ -38,12 +38,25 @@ pub struct Record {
     pub rule: Option<Rule>,
     /// Whether the request reached moto.
     pub forwarded: bool,
+    /// How long the proxy took over the request, from its arrival until the answer was ready
+    /// (or the connection was dropped); moto's time included.
+    #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+    pub duration: Duration,
+    /// Of [`duration`](Self::duration), the time spent waiting for moto: the forwarded request
+    /// and the rules' own questions. `duration - upstream` is the proxy's own time.
+    #[serde(rename = "upstream_ms", serialize_with = "as_millis")]
+    pub upstream: Duration,
 }
 
 impl Record {
     /// Whether the operation changes something ([`is_mutating`]).
     pub fn is_mutating(&self) -> bool {
         is_mutating(&self.operation)
+    }
+
+    /// The proxy's own time: [`duration`](Self::duration) less the time waiting for moto.
+    pub fn own_time(&self) -> Duration {
+        self.duration.saturating_sub(self.upstream)
     }
 
     /// Whether the client received a 2xx answer.

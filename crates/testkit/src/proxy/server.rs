@@ -1,6 +1,7 @@
 //! The HTTP side: accept connections, run each request through latency, faults and rules,
 //! forward it to moto over a pooled client, and record it.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -26,6 +27,11 @@ use super::config::{FaultKind, ProxyConfig};
 use super::record::{Record, is_mutating};
 use super::rules::{self, Exchange, RuleState, Verdict};
 use super::shape::{self, Resp};
+
+tokio::task_local! {
+    /// Time the current request has spent waiting for moto so far.
+    static UPSTREAM_TIME: Cell<Duration>;
+}
 
 /// Lock a mutex, ignoring poisoning: the proxy's state stays usable after a panicking test.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -139,6 +145,7 @@ impl State {
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         let seed = config.faults.as_ref().map_or(0, |f| f.seed);
+        let rules = RuleState::new(&upstream);
         State {
             config,
             upstream,
@@ -150,7 +157,7 @@ impl State {
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 injected: 0,
             }),
-            rules: RuleState::default(),
+            rules,
             echo,
         }
     }
@@ -166,7 +173,9 @@ impl State {
         lock(&self.log).clear();
     }
 
-    fn push(&self, record: Record) {
+    fn push(&self, mut record: Record) {
+        record.duration = self.started.elapsed().saturating_sub(record.elapsed);
+        record.upstream = UPSTREAM_TIME.try_with(Cell::get).unwrap_or_default();
         if self.echo
             && let Ok(line) = serde_json::to_string(&record)
         {
@@ -289,6 +298,13 @@ impl State {
             .body(Full::new(body))
             .with_context(|| format!("building the upstream request {uri}"))?;
         *request.headers_mut() = headers;
+        let sent = Instant::now();
+        let answer = self.exchange(request, &uri).await;
+        let _ = UPSTREAM_TIME.try_with(|time| time.set(time.get() + sent.elapsed()));
+        answer
+    }
+
+    async fn exchange(&self, request: Request<Full<Bytes>>, uri: &str) -> anyhow::Result<Answer> {
         let response = self
             .client
             .request(request)
@@ -329,7 +345,9 @@ pub(crate) async fn serve(
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(Arc::clone(&state), req));
+                    let service = service_fn(move |req| {
+                        UPSTREAM_TIME.scope(Cell::new(Duration::ZERO), handle(Arc::clone(&state), req))
+                    });
                     // An error here is a client gone away or a fault's deliberate drop.
                     let _ = http1::Builder::new()
                         .keep_alive(true)
@@ -369,6 +387,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Resp, D
         fault: None,
         rule: None,
         forwarded: false,
+        duration: Duration::ZERO,
+        upstream: Duration::ZERO,
     };
 
     let latency = state.latency_for(&call);

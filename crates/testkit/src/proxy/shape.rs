@@ -47,6 +47,26 @@ fn set_header(resp: &mut Resp, name: &'static str, value: &str) {
     }
 }
 
+/// CloudFront's XML namespace.
+pub(crate) const CLOUDFRONT_NS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+
+/// A successful CloudFront-style XML answer the proxy makes itself (`text/xml`, a request id,
+/// and an `ETag` when given).
+pub(crate) fn xml_answer(status: StatusCode, body: String, etag: Option<&str>) -> Resp {
+    let mut resp = response(status, "text/xml", body);
+    set_header(&mut resp, "x-amzn-requestid", &request_id());
+    if let Some(etag) = etag {
+        set_header(&mut resp, "etag", etag);
+    }
+    resp
+}
+
+/// Set a header on an answer the proxy made (ignored when the value is not a valid header).
+pub(crate) fn with_header(mut resp: Resp, name: &'static str, value: &str) -> Resp {
+    set_header(&mut resp, name, value);
+    resp
+}
+
 /// An error answer for `call`'s protocol.
 pub(crate) fn error(call: &Call, status: StatusCode, code: &str, message: &str) -> Resp {
     error_with(call, status, code, message, &[])

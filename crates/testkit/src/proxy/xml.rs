@@ -74,6 +74,94 @@ pub(crate) fn texts_at(xml: &str, path: &str) -> Vec<String> {
         .collect()
 }
 
+/// One element: its local name, its path from the root, the byte range of the whole element
+/// (`<a>...</a>`), the byte range of its content (empty, at the end of the tag, for `<a/>`),
+/// and the index of its parent in the same list (`usize::MAX` for the root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Element {
+    pub name: String,
+    pub path: String,
+    pub outer: Range<usize>,
+    pub inner: Range<usize>,
+    pub parent: usize,
+}
+
+/// Every element, in document order (an element's index is its position). A malformed
+/// document gives the elements read before the error; elements left open there have an
+/// `outer`/`inner` end of the document's end.
+pub(crate) fn elements(xml: &str) -> Vec<Element> {
+    let mut out: Vec<Element> = Vec::new();
+    let mut stack: Vec<usize> = Vec::new();
+    for token in xmlparser::Tokenizer::from(xml) {
+        let Ok(token) = token else { break };
+        match token {
+            xmlparser::Token::ElementStart { local, span, .. } => {
+                let parent = stack.last().copied().unwrap_or(usize::MAX);
+                let path = match out.get(parent) {
+                    Some(p) => format!("{}/{}", p.path, local.as_str()),
+                    None => local.as_str().to_owned(),
+                };
+                stack.push(out.len());
+                out.push(Element {
+                    name: local.as_str().to_owned(),
+                    path,
+                    outer: span.start()..xml.len(),
+                    inner: xml.len()..xml.len(),
+                    parent,
+                });
+            }
+            xmlparser::Token::ElementEnd { end, span } => {
+                let Some(&top) = stack.last() else { continue };
+                match end {
+                    xmlparser::ElementEnd::Open => out[top].inner.start = span.end(),
+                    xmlparser::ElementEnd::Close(..) => {
+                        out[top].inner.end = span.start();
+                        out[top].outer.end = span.end();
+                        stack.pop();
+                    }
+                    xmlparser::ElementEnd::Empty => {
+                        out[top].inner = span.start()..span.start();
+                        out[top].outer.end = span.end();
+                        stack.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The children of element `index`, with their indices.
+pub(crate) fn children(
+    elements: &[Element],
+    index: usize,
+) -> impl Iterator<Item = (usize, &Element)> {
+    elements
+        .iter()
+        .enumerate()
+        .filter(move |(_, e)| e.parent == index)
+}
+
+/// The first child of element `index` named `name`.
+pub(crate) fn child<'a>(
+    elements: &'a [Element],
+    index: usize,
+    name: &str,
+) -> Option<(usize, &'a Element)> {
+    children(elements, index).find(|(_, e)| e.name == name)
+}
+
+/// The (unescaped, trimmed) text of the first child of element `index` named `name`.
+pub(crate) fn child_text(
+    xml: &str,
+    elements: &[Element],
+    index: usize,
+    name: &str,
+) -> Option<String> {
+    child(elements, index, name).map(|(_, e)| unescape(xml[e.inner.clone()].trim()))
+}
+
 /// Replace byte ranges (which must not overlap) with new texts.
 pub(crate) fn replace(xml: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
     edits.sort_by_key(|(range, _)| range.start);
@@ -152,6 +240,22 @@ mod tests {
             texts_at(&out, "DistributionList/Items/DistributionSummary/Status"),
             vec!["InProgress", "Deployed"]
         );
+    }
+
+    #[test]
+    fn elements_have_outer_and_inner_ranges() {
+        let xml = "<a x=\"1\"><b>t</b><c/><b>u&amp;v</b></a>";
+        let els = elements(xml);
+        assert_eq!(els.len(), 4);
+        assert_eq!(&xml[els[0].outer.clone()], xml);
+        assert_eq!(&xml[els[0].inner.clone()], "<b>t</b><c/><b>u&amp;v</b>");
+        assert_eq!(els[1].path, "a/b");
+        assert_eq!(&xml[els[2].outer.clone()], "<c/>");
+        assert!(els[2].inner.is_empty());
+        assert_eq!(children(&els, 0).count(), 3);
+        assert_eq!(child_text(xml, &els, 0, "b").as_deref(), Some("t"));
+        let (last, _) = children(&els, 0).last().expect("a child");
+        assert_eq!(unescape(&xml[els[last].inner.clone()]), "u&v");
     }
 
     #[test]

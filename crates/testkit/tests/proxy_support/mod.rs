@@ -173,3 +173,99 @@ pub fn distribution_config(
         .build()
         .expect("distribution config")
 }
+
+/// A disabled CloudFront distribution config with these S3 origins (id, OAC id, OAI path:
+/// `""` for none) and Lambda@Edge associations (path pattern, `None` for the default
+/// behavior; function ARN; event). The default behavior targets the first origin; each path
+/// pattern gets a cache behavior.
+pub fn distribution_config_with(
+    caller_reference: &str,
+    origins: &[(&str, Option<&str>, &str)],
+    lambdas: &[(Option<&str>, &str, aws_sdk_cloudfront::types::EventType)],
+) -> aws_sdk_cloudfront::types::DistributionConfig {
+    use aws_sdk_cloudfront::types::{
+        CacheBehavior, CacheBehaviors, DefaultCacheBehavior, DistributionConfig,
+        LambdaFunctionAssociation, LambdaFunctionAssociations, Origin, Origins, S3OriginConfig,
+        ViewerProtocolPolicy,
+    };
+    const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+    let items: Vec<Origin> = origins
+        .iter()
+        .map(|(id, oac, oai)| {
+            Origin::builder()
+                .id(*id)
+                .domain_name(format!("{id}-bucket.s3.amazonaws.com"))
+                .s3_origin_config(
+                    S3OriginConfig::builder()
+                        .origin_access_identity(*oai)
+                        .build(),
+                )
+                .set_origin_access_control_id(oac.map(str::to_owned))
+                .build()
+                .expect("origin")
+        })
+        .collect();
+    let associations = |pattern: Option<&str>| {
+        let items: Vec<LambdaFunctionAssociation> = lambdas
+            .iter()
+            .filter(|(p, ..)| *p == pattern)
+            .map(|(_, arn, event)| {
+                LambdaFunctionAssociation::builder()
+                    .lambda_function_arn(*arn)
+                    .event_type(event.clone())
+                    .include_body(false)
+                    .build()
+                    .expect("association")
+            })
+            .collect();
+        LambdaFunctionAssociations::builder()
+            .quantity(i32::try_from(items.len()).expect("few"))
+            .set_items(Some(items))
+            .build()
+            .expect("associations")
+    };
+    let first = origins.first().map_or("origin", |(id, ..)| *id);
+    let patterns: Vec<&str> = lambdas.iter().filter_map(|(p, ..)| *p).collect();
+    let behaviors: Vec<CacheBehavior> = patterns
+        .iter()
+        .map(|pattern| {
+            CacheBehavior::builder()
+                .path_pattern(*pattern)
+                .target_origin_id(first)
+                .viewer_protocol_policy(ViewerProtocolPolicy::AllowAll)
+                .cache_policy_id(CACHING_OPTIMIZED)
+                .lambda_function_associations(associations(Some(pattern)))
+                .build()
+                .expect("cache behavior")
+        })
+        .collect();
+    DistributionConfig::builder()
+        .caller_reference(caller_reference)
+        .comment("testkit proxy test")
+        .enabled(false)
+        .origins(
+            Origins::builder()
+                .quantity(i32::try_from(items.len()).expect("few"))
+                .set_items(Some(items))
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id(first)
+                .viewer_protocol_policy(ViewerProtocolPolicy::AllowAll)
+                .cache_policy_id(CACHING_OPTIMIZED)
+                .lambda_function_associations(associations(None))
+                .build()
+                .expect("default cache behavior"),
+        )
+        .cache_behaviors(
+            CacheBehaviors::builder()
+                .quantity(i32::try_from(behaviors.len()).expect("few"))
+                .set_items(Some(behaviors))
+                .build()
+                .expect("cache behaviors"),
+        )
+        .build()
+        .expect("distribution config")
+}

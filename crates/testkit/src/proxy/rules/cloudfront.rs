@@ -4,10 +4,17 @@
 //! ETag for a distribution's whole life and accepts any `If-Match` value (AWS-NOTES.md,
 //! "CloudFront"). The proxy tracks, per distribution, the ETag it handed out last and when the
 //! last update finishes deploying.
+//!
+//! Real AWS also answers DistributionNotDisabled for a short while after a disabled distribution
+//! first reads `Deployed` (eventual consistency, AWS-NOTES.md): the proxy notes when an
+//! UpdateDistribution leaves a distribution disabled, and when an answer then first shows it
+//! `Deployed`, refuses its delete for [`ProxyConfig::cloudfront_settle_time`].
+//!
+//! [`ProxyConfig::cloudfront_settle_time`]: crate::proxy::ProxyConfig::cloudfront_settle_time
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::{Method, StatusCode};
 
@@ -28,11 +35,27 @@ struct Distribution {
     etag: Option<String>,
     /// When the last UpdateDistribution finishes deploying.
     deployed_at: Option<Instant>,
+    /// An update left it disabled and no answer has shown it `Deployed` since.
+    awaiting_deployed: bool,
+    /// Until when DeleteDistribution still answers DistributionNotDisabled.
+    settling_until: Option<Instant>,
 }
 
 impl Distribution {
     fn deploying(&self) -> bool {
         self.deployed_at.is_some_and(|at| Instant::now() < at)
+    }
+
+    fn settling(&self) -> bool {
+        self.settling_until.is_some_and(|at| Instant::now() < at)
+    }
+
+    /// An answer shows the distribution with this status.
+    fn seen(&mut self, status: &str, settle: Duration) {
+        if self.awaiting_deployed && status == "Deployed" {
+            self.awaiting_deployed = false;
+            self.settling_until = Some(Instant::now() + settle);
+        }
     }
 
     fn status(&self) -> Option<&'static str> {
@@ -50,7 +73,7 @@ fn tracker(state: &State) -> std::sync::MutexGuard<'_, Tracker> {
 }
 
 /// A new ETag, shaped like CloudFront's (`E` and 13 upper-case alphanumerics).
-fn new_etag() -> String {
+pub(crate) fn new_etag() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = SystemTime::now()
@@ -105,6 +128,24 @@ pub(crate) async fn before(state: &State, ex: &Exchange<'_>) -> Verdict {
             );
         }
     }
+
+    if op == "DeleteDistribution"
+        && state.config.is_enabled(Rule::DistributionNotDisabled)
+        && tracker(state)
+            .distributions
+            .get(id)
+            .is_some_and(Distribution::settling)
+    {
+        return Verdict::Respond(
+            shape::error(
+                ex.call,
+                StatusCode::CONFLICT,
+                "DistributionNotDisabled",
+                "The distribution you are trying to delete has not been disabled.",
+            ),
+            Rule::DistributionNotDisabled,
+        );
+    }
     Verdict::Forward
 }
 
@@ -154,6 +195,78 @@ pub(crate) fn after(state: &State, ex: &Exchange<'_>, answer: &mut Answer) -> Op
     if !answer.is_success() {
         return None;
     }
+    let rule = rewrite(state, ex, answer);
+    if state.config.is_enabled(Rule::DistributionNotDisabled) {
+        settle(state, ex, answer);
+    }
+    rule
+}
+
+/// [`Rule::DistributionNotDisabled`]: note disables, and the first `Deployed` read after one.
+fn settle(state: &State, ex: &Exchange<'_>, answer: &Answer) {
+    let window = state.config.timings.cloudfront_settle;
+    if window.is_zero() {
+        return;
+    }
+    match ex.call.operation.as_str() {
+        "UpdateDistribution" => {
+            let Some(id) = ex.call.resource.clone() else {
+                return;
+            };
+            let request = std::str::from_utf8(ex.body).unwrap_or("");
+            let disabled =
+                xml::text_at(request, "DistributionConfig/Enabled").as_deref() == Some("false");
+            let status = xml::text_at(answer.body_str(), "Distribution/Status");
+            let mut guard = tracker(state);
+            let dist = guard.distributions.entry(id).or_default();
+            dist.awaiting_deployed = disabled;
+            dist.settling_until = None;
+            if let Some(status) = status {
+                dist.seen(&status, window);
+            }
+        }
+        "GetDistribution" => {
+            let Some(id) = ex.call.resource.as_deref() else {
+                return;
+            };
+            let mut guard = tracker(state);
+            let Some(dist) = guard
+                .distributions
+                .get_mut(id)
+                .filter(|d| d.awaiting_deployed)
+            else {
+                return;
+            };
+            if let Some(status) = xml::text_at(answer.body_str(), "Distribution/Status") {
+                dist.seen(&status, window);
+            }
+        }
+        "ListDistributions" => {
+            let mut guard = tracker(state);
+            if !guard.distributions.values().any(|d| d.awaiting_deployed) {
+                return;
+            }
+            const SUMMARY: &str = "DistributionList/Items/DistributionSummary";
+            let body = answer.body_str();
+            let leaves = xml::leaves(body);
+            for id_leaf in leaves.iter().filter(|l| l.path == format!("{SUMMARY}/Id")) {
+                let status = leaves
+                    .iter()
+                    .find(|l| l.parent == id_leaf.parent && l.path == format!("{SUMMARY}/Status"));
+                if let (Some(dist), Some(status)) = (
+                    guard.distributions.get_mut(&body[id_leaf.range.clone()]),
+                    status,
+                ) {
+                    dist.seen(&body[status.range.clone()], window);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The deploy and ETag rules' rewrites of moto's answer.
+fn rewrite(state: &State, ex: &Exchange<'_>, answer: &mut Answer) -> Option<Rule> {
     let if_match_rule = state.config.is_enabled(Rule::CloudFrontIfMatch);
     let deploy_rule = state.config.is_enabled(Rule::CloudFrontDeploy);
     match ex.call.operation.as_str() {

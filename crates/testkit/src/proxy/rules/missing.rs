@@ -5,7 +5,9 @@
 //! with a 500, apigatewayv2 DeleteApi and Lambda DeleteEventSourceMapping answer success, and
 //! DeleteOriginAccessControl crashes / DeleteCloudFrontOriginAccessIdentity answers a bare 404
 //! without an error code. The proxy first reads the resource from moto (GET on the same path,
-//! which moto answers correctly) and, on a 404, answers the delete with AWS's error.
+//! which moto answers correctly) and, on a 404, answers the delete with AWS's error. Origin
+//! access identities are the exception: with the `cloudfront-origin-access` rule on the proxy
+//! serves them itself, so its own store says whether one exists.
 
 use http::{Method, StatusCode};
 
@@ -65,6 +67,23 @@ pub(crate) async fn before(state: &State, ex: &Exchange<'_>) -> Verdict {
     else {
         return Verdict::Forward;
     };
+    let message = match &call.resource {
+        Some(id) if code == &"NotFoundException" => format!("{message} {id}"),
+        _ => (*message).to_owned(),
+    };
+    let not_found = Verdict::Respond(
+        shape::error(call, StatusCode::NOT_FOUND, code, &message),
+        Rule::MissingNotFound,
+    );
+    if call.operation == "DeleteCloudFrontOriginAccessIdentity"
+        && state.config.is_enabled(Rule::CloudFrontOriginAccess)
+    {
+        let known = call
+            .resource
+            .as_deref()
+            .is_some_and(|id| super::cloudfront_access::oai_exists(state, id));
+        return if known { Verdict::Forward } else { not_found };
+    }
     let path = ex.parts.uri.path();
     let Ok(probe) = state
         .call_upstream(Method::GET, path, &ex.parts.headers, &[], "")
@@ -75,12 +94,5 @@ pub(crate) async fn before(state: &State, ex: &Exchange<'_>) -> Verdict {
     if probe.status != StatusCode::NOT_FOUND {
         return Verdict::Forward;
     }
-    let message = match &call.resource {
-        Some(id) if code == &"NotFoundException" => format!("{message} {id}"),
-        _ => (*message).to_owned(),
-    };
-    Verdict::Respond(
-        shape::error(call, StatusCode::NOT_FOUND, code, &message),
-        Rule::MissingNotFound,
-    )
+    not_found
 }

@@ -6,6 +6,8 @@
 
 mod apigateway;
 mod cloudfront;
+mod cloudfront_access;
+mod cloudfront_memory;
 mod cognito;
 mod dynamodb;
 mod iam;
@@ -13,7 +15,7 @@ mod lambda;
 mod missing;
 mod s3;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -48,19 +50,38 @@ pub(crate) enum Verdict {
 }
 
 /// The per-service state of the rules.
-#[derive(Default)]
 pub(crate) struct RuleState {
     cloudfront: Mutex<cloudfront::Tracker>,
+    /// What moto forgets of CloudFront distributions, and the OAIs the proxy serves: shared by
+    /// every proxy of the process in front of the same emulator.
+    cloudfront_memory: Arc<Mutex<cloudfront_memory::Memory>>,
     apigateway: Mutex<apigateway::Tracker>,
     dynamodb: Mutex<dynamodb::Tracker>,
     lambda: Mutex<lambda::Tracker>,
     s3: Mutex<s3::Tracker>,
 }
 
+impl RuleState {
+    /// The rules' state for a proxy in front of `upstream`.
+    pub fn new(upstream: &str) -> Self {
+        RuleState {
+            cloudfront: Mutex::default(),
+            cloudfront_memory: cloudfront_access::memory_for(upstream),
+            apigateway: Mutex::default(),
+            dynamodb: Mutex::default(),
+            lambda: Mutex::default(),
+            s3: Mutex::default(),
+        }
+    }
+}
+
 pub(crate) async fn before(state: &State, ex: &Exchange<'_>) -> Verdict {
     match ex.call.service.as_str() {
         "cloudfront" => match missing::before(state, ex).await {
-            Verdict::Forward => cloudfront::before(state, ex).await,
+            Verdict::Forward => match cloudfront_access::before(state, ex).await {
+                Verdict::Forward => cloudfront::before(state, ex).await,
+                answered => answered,
+            },
             refused => refused,
         },
         "apigatewayv2" => missing::before(state, ex).await,
@@ -81,7 +102,14 @@ pub(crate) async fn before(state: &State, ex: &Exchange<'_>) -> Verdict {
 /// that changed the answer, if one did.
 pub(crate) fn after(state: &State, ex: &Exchange<'_>, answer: Option<&mut Answer>) -> Option<Rule> {
     match ex.call.service.as_str() {
-        "cloudfront" => cloudfront::after(state, ex, answer?),
+        "cloudfront" => {
+            let answer = answer?;
+            // The deploy and ETag rules first: their rule is the one a reader of the log
+            // looks for on a distribution's reads.
+            let rule = cloudfront::after(state, ex, answer);
+            let restored = cloudfront_access::after(state, ex, answer);
+            rule.or(restored)
+        }
         "apigateway" => apigateway::after(state, ex, answer),
         "dynamodb" => dynamodb::after(state, ex, answer?),
         "lambda" => lambda::after(state, ex, answer?),
