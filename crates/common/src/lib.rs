@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod aws;
+pub mod backoff;
 pub mod cli;
 pub mod confirm;
 pub mod errors;

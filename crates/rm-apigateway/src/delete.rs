@@ -15,7 +15,7 @@ use aws_sdk_apigateway::types::{Op, PatchOperation};
 use common::{Action, ApplyContext, Operation, Outcome, Plan};
 use indicatif::ProgressBar;
 
-use crate::backoff::Backoff;
+use common::backoff::Backoff;
 use crate::pacing::{AWS_WINDOW, Pacer, ThrottleWaits};
 use crate::{
     API_KEY, API_MAPPING, BASE_PATH_MAPPING, Clients, DETAIL_API_ID, DETAIL_BASE_PATH,

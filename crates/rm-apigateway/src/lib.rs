@@ -6,7 +6,6 @@
 //! `delete` carries it out, pacing DeleteRestApi (`pacing`). AWS-NOTES.md ("API Gateway") lists
 //! the quirks handled here.
 
-mod backoff;
 mod delete;
 mod discover;
 mod pacing;

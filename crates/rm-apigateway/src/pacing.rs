@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::backoff::Backoff;
+use common::backoff::Backoff;
 
 /// The documented limit: the longest a single wait ever needs to be.
 pub(crate) const AWS_WINDOW: Duration = Duration::from_secs(30);

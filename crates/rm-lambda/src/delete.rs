@@ -14,7 +14,7 @@ use common::{Action, ApplyContext, Outcome, Plan};
 use futures::StreamExt;
 use indicatif::ProgressBar;
 
-use crate::backoff::Backoff;
+use common::backoff::Backoff;
 use crate::{
     Clients, DETAIL_FUNCTION, DETAIL_STATE, DETAIL_USED_BY, EVENT_SOURCE_MAPPING, FUNCTION,
     LOG_GROUP,

@@ -8,7 +8,6 @@
 //! replicas. The execution roles are left for step 7 and listed as left behind.
 
 mod arn;
-mod backoff;
 mod delete;
 mod discover;
 

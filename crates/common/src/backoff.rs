@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     next: Duration,
     cap: Duration,
     budget: Duration,
@@ -13,7 +13,7 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
-    pub(crate) fn new(first: Duration, cap: Duration, budget: Duration) -> Backoff {
+    pub fn new(first: Duration, cap: Duration, budget: Duration) -> Backoff {
         Backoff {
             next: first,
             cap,
@@ -23,7 +23,7 @@ impl Backoff {
     }
 
     /// The next delay, or `None` when the budget is spent.
-    pub(crate) fn next_delay(&mut self) -> Option<Duration> {
+    pub fn next_delay(&mut self) -> Option<Duration> {
         if self.spent >= self.budget {
             return None;
         }
@@ -34,7 +34,7 @@ impl Backoff {
     }
 
     /// The total time the delays may take.
-    pub(crate) fn budget(&self) -> Duration {
+    pub fn budget(&self) -> Duration {
         self.budget
     }
 }
