@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::types::{Op, PatchOperation};
+use common::backoff::Backoff;
 use common::{Action, ApplyContext, Operation, Outcome, Plan};
 use indicatif::ProgressBar;
 
-use common::backoff::Backoff;
 use crate::pacing::{AWS_WINDOW, Pacer, ThrottleWaits};
 use crate::{
     API_KEY, API_MAPPING, BASE_PATH_MAPPING, Clients, DETAIL_API_ID, DETAIL_BASE_PATH,

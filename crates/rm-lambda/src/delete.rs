@@ -10,11 +10,11 @@ use std::future::Future;
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::delete_function::DeleteFunctionError;
+use common::backoff::Backoff;
 use common::{Action, ApplyContext, Outcome, Plan};
 use futures::StreamExt;
 use indicatif::ProgressBar;
 
-use common::backoff::Backoff;
 use crate::{
     Clients, DETAIL_FUNCTION, DETAIL_STATE, DETAIL_USED_BY, EVENT_SOURCE_MAPPING, FUNCTION,
     LOG_GROUP,
