@@ -400,7 +400,8 @@ pub fn related_not_selected(manifest: &Manifest, plans: &[(StepInfo, Report)]) -
     lines
 }
 
-fn account_and_region(plans: &[(StepInfo, Report)]) -> (String, String) {
+/// The account and region the steps ran in (all steps share the manifest's `[aws]` table).
+pub fn account_and_region(plans: &[(StepInfo, Report)]) -> (String, String) {
     plans
         .first()
         .map(|(_, r)| (r.account.clone(), r.region.clone()))

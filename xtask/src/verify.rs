@@ -7,7 +7,7 @@ use clap::Parser;
 use common::Outcome;
 use xshell::Shell;
 
-use crate::clean_all::{ManifestArgs, gather_plans, related_not_selected};
+use crate::clean_all::{ManifestArgs, account_and_region, gather_plans, related_not_selected};
 use crate::runner::StepRunner;
 use crate::steps::{STEPS, StepInfo};
 
@@ -57,10 +57,7 @@ pub fn run(sh: &Shell, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     for line in related_not_selected(runner.manifest(), &plans) {
         remaining.push(line);
     }
-    let (account, region) = plans
-        .first()
-        .map(|(_, r)| (r.account.clone(), r.region.clone()))
-        .unwrap_or_default();
+    let (account, region) = account_and_region(&plans);
     if remaining.is_empty() {
         println!(
             "verify: account {account}, region {region}: nothing the manifest names remains, and nothing was left behind ({} step(s) checked)",

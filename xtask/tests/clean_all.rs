@@ -2,44 +2,16 @@
 //! every step binary run through the real-AWS behaviour proxy.
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
+use support::{text, workspace};
 use testkit::proxy::{Proxy, ProxyConfig};
 use testkit::{endpoint, unique_name};
-
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The step binaries sit next to xtask's own binary when the whole workspace was built, as
-/// `cargo xtask test` does.
-fn bin_dir() -> PathBuf {
-    let dir = Path::new(XTASK).parent().unwrap().to_path_buf();
-    for binary in [
-        "rm-dynamodb",
-        "rm-lambda",
-        "rm-s3",
-        "rm-apigateway",
-        "rm-cognito",
-        "rm-cloudfront",
-        "rm-iam",
-    ] {
-        assert!(
-            dir.join(binary).exists(),
-            "{binary} is not built in {}: run the tests with `cargo xtask test` (it builds the whole workspace)",
-            dir.display()
-        );
-    }
-    dir
-}
 
 /// A proxy that behaves like AWS with the slow parts shortened.
 fn proxy() -> Proxy {
@@ -96,34 +68,10 @@ fn decoys_intact(suffix: &str) -> Output {
 }
 
 fn xtask(args: &[&str], proxy: &Proxy) -> Output {
-    Command::new(XTASK)
-        .args(args)
-        .args([
-            "--bin-dir",
-            &bin_dir().display().to_string(),
-            "--endpoint-url",
-            proxy.endpoint(),
-        ])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", testkit::REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("RM_CLOUDFRONT_POLL_INTERVAL", "200ms")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
+    support::xtask(args)
+        .args(["--endpoint-url", proxy.endpoint()])
         .output()
         .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

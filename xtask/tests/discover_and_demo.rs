@@ -1,56 +1,13 @@
 //! discover and demo end to end against the emulator.
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
+use std::process::Command;
+
+use support::{text, workspace, xtask};
 use testkit::proxy::{Proxy, ProxyConfig};
 use testkit::{endpoint, unique_name};
-
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn bin_dir() -> PathBuf {
-    let dir = Path::new(XTASK).parent().unwrap().to_path_buf();
-    assert!(
-        dir.join("rm-iam").exists() && dir.join("aws-proxy").exists(),
-        "the workspace's binaries are not built in {}: run the tests with `cargo xtask test`",
-        dir.display()
-    );
-    dir
-}
-
-fn xtask(args: &[&str]) -> Command {
-    let mut command = Command::new(XTASK);
-    command
-        .args(args)
-        .args(["--bin-dir", &bin_dir().display().to_string()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", testkit::REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("RM_CLOUDFRONT_POLL_INTERVAL", "200ms")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE");
-    command
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 #[test]
 fn discover_follows_functions_to_roles_and_buckets_to_distributions_and_deletes_nothing() {
