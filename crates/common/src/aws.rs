@@ -49,6 +49,9 @@ impl Session {
     /// been changed, and no call of the step's own service has been made.
     pub async fn start(args: &AwsArgs) -> anyhow::Result<Session> {
         args.validate()?;
+        if let Some(profile) = &args.profile {
+            check_profile_exists(profile).await?;
+        }
         let config = load_config(args).await;
         let region = config
             .region()
@@ -107,12 +110,39 @@ async fn load_config(args: &AwsArgs) -> SdkConfig {
         loader = loader.region(Region::new(region.clone()));
     }
     if let Some(profile) = &args.profile {
-        loader = loader.profile_name(profile);
+        // An explicit --profile must win over credentials in the environment, as it does for
+        // aws-cli and boto3 ("an explicitly provided profile will negate an EnvProvider"): the
+        // SDK's default chain reads AWS_ACCESS_KEY_ID first, which would silently run against
+        // the environment's account. A profile that does not exist is then an error, not a
+        // fallback.
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
     }
     if let Some(endpoint) = &args.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
     loader.load().await
+}
+
+/// Refuses a `--profile` that the AWS config files do not define. The SDK's profile provider
+/// only answers "the credential provider was not enabled", which does not tell a user about the
+/// typo in their profile name.
+async fn check_profile_exists(profile: &str) -> anyhow::Result<()> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let profiles =
+        aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+            .await
+            .map_err(|error| bad_input(format!("cannot read the AWS config files: {error}")))?;
+    if profiles.get_profile(profile).is_none() {
+        return Err(bad_input(format!(
+            "profile {profile:?} is not defined in the AWS config files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE); `aws configure list-profiles` shows the defined ones"
+        )));
+    }
+    Ok(())
 }
 
 /// STS GetCallerIdentity, with few retries: if this fails, the configuration is wrong, and
