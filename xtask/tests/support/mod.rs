@@ -1,5 +1,6 @@
 //! What the xtask end-to-end tests share: where the workspace and its binaries are, and a
 //! hermetic command for xtask (dummy credentials, the developer's AWS config hidden).
+#![allow(dead_code)] // each test crate uses a part of it
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,6 +42,11 @@ pub fn bin_dir() -> PathBuf {
 
 /// `xtask ARGS --bin-dir DIR` with dummy credentials and fast CloudFront polling.
 pub fn xtask(args: &[&str]) -> Command {
+    xtask_os(args)
+}
+
+/// [`xtask`] with arguments that need not be UTF-8.
+pub fn xtask_os<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Command {
     let mut command = Command::new(XTASK);
     command
         .args(args)
