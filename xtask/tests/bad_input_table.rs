@@ -523,3 +523,38 @@ fn the_readme_lists_every_case_of_the_table() {
         "README.md's bad-input table lacks {missing:?}"
     );
 }
+
+#[test]
+fn a_wrong_account_stops_every_binary_before_any_call_to_its_service() {
+    let proxy = Proxy::start(ProxyConfig::aws(endpoint())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let selectors: [(&'static str, &[&str]); 7] = [
+        ("rm-dynamodb", &["--table", "Product"]),
+        ("rm-lambda", &["--function", "create-product"]),
+        ("rm-s3", &["--bucket", "upload-originals-fcj"]),
+        ("rm-apigateway", &["--rest-api", "easyshop-api"]),
+        ("rm-cognito", &["--user-pool", "easyshop-user-pool"]),
+        ("rm-cloudfront", &["--origin-bucket", "easyshop-frontend"]),
+        ("rm-iam", &["--role", "lambda-dynamodb-role"]),
+    ];
+    for (tool, selector) in selectors {
+        let mut args = vec!["--yes", "--expect-account", "999999999999"];
+        args.extend_from_slice(selector);
+        let case = case("account-mismatch", tool, &args, "account mismatch");
+        let before = proxy.log().len();
+        let output = command_for(&case, proxy.endpoint(), dir.path(), case.args.clone())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{tool}: {stderr}");
+        assert!(stderr.contains("account mismatch"), "{tool}: {stderr}");
+        let calls: Vec<String> = proxy.log()[before..]
+            .iter()
+            .map(|r| format!("{} {}", r.service, r.operation))
+            .collect();
+        assert!(
+            !calls.is_empty() && calls.iter().all(|c| c.starts_with("sts ")),
+            "{tool} called more than STS before refusing: {calls:?}"
+        );
+    }
+}
