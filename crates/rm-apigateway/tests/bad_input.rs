@@ -16,18 +16,7 @@ async fn assert_bad_input(args: &[&str], expected: &str) {
 
     let output = command(BIN).args(&args).output().unwrap();
 
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: stderr {stderr}");
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(stderr.starts_with("rm-apigateway: error: "), "{stderr}");
-    assert!(
-        stderr.contains(expected),
-        "{args:?}: {stderr:?} does not mention {expected:?}"
-    );
+    testkit::assert_bad_input("rm-apigateway", &format!("{args:?}"), &output, expected);
     assert!(
         account.rest_api_exists(&id).await,
         "{args:?}: the API was deleted"

@@ -17,18 +17,7 @@ async fn assert_bad_input(args: &[&str], expected: &str) {
 
     let output = command(BIN).args(&args).output().unwrap();
 
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: stderr {stderr}");
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(stderr.starts_with("rm-lambda: error: "), "{stderr}");
-    assert!(
-        stderr.contains(expected),
-        "{args:?}: {stderr:?} does not mention {expected:?}"
-    );
+    testkit::assert_bad_input("rm-lambda", &format!("{args:?}"), &output, expected);
     assert!(
         account.function_exists(&function).await,
         "{args:?}: the function was deleted"

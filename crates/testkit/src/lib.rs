@@ -1,7 +1,9 @@
 //! Test-only helpers shared by every crate's integration tests: where the emulator is, SDK
 //! clients for fixtures, unique names, and commands that run our binaries against it.
 
+pub mod bad_input;
 pub mod emulator;
 pub mod proxy;
 
+pub use bad_input::assert_bad_input;
 pub use emulator::{ACCOUNT, REGION, command, endpoint, sdk_config, sdk_config_for, unique_name};
