@@ -66,9 +66,11 @@ def main():
     client = lambda service: session.client(service, endpoint_url=args.endpoint)
     s = args.suffix
     if args.check_decoys:
-        missing = Decoys(client, s).missing()
+        decoys = Decoys(client, s)
+        missing = decoys.missing()
         for item in missing:
-            print(f"decoy missing: {item}", file=sys.stderr)
+            print(f"decoy missing or changed: {item}", file=sys.stderr)
+        print(f"workshop.py: {decoys.checked - len(missing)}/{decoys.checked} decoys intact")
         sys.exit(1 if missing else 0)
     created = Workshop(client, s, args.images).create()
     if args.decoys:
@@ -235,60 +237,293 @@ class Workshop:
 
 class Decoys(Workshop):
     """Resources a careful teardown must leave alone: names that share prefixes, suffixes or case
-    with the workshop's."""
+    with the workshop's, in all seven services (at least 50 of them).
+
+    Each decoy is one entry of `specs()`: a label, how to create it, and how to check that it is
+    still there as it was created (a bucket with its object, a distribution still enabled, a
+    table still ACTIVE...). `--check-decoys` runs every check and prints how many it checked."""
 
     def __init__(self, client, suffix):
         super().__init__(client, suffix, images=2)
+        self.ids = {}
 
     def create(self):
+        for label, create, _check in self.specs():
+            try:
+                create()
+            except Exception as error:  # name the decoy: a seeding failure must be readable
+                raise SystemExit(f"workshop.py: creating decoy {label}: {error}")
+
+    def missing(self):
+        """The decoys that no longer exist or were changed (looked up one by one: a shared emulator
+        holds many)."""
+        specs = self.specs()
+        gone = [label for label, _create, check in specs if not succeeds(check)]
+        self.checked = len(specs)
+        return gone
+
+    # -- the decoys ---------------------------------------------------------------------------
+
+    def specs(self):
+        s = self.s
+        specs = []
+        specs += self.dynamodb_decoys(s)
+        specs += self.iam_decoys(s)
+        specs += self.lambda_decoys(s)
+        specs += self.s3_decoys(s)
+        specs += self.apigateway_decoys(s)
+        specs += self.cognito_decoys(s)
+        specs += self.cloudfront_decoys(s)
+        return specs
+
+    def dynamodb_decoys(self, s):
         ddb = self.client("dynamodb")
-        for table in (self.name("ProductArchive"), self.name("product"), self.name("Category") + "-v2"):
+        tables = [self.name("ProductArchive"), self.name("product"), self.name("Category") + "-v2",
+                  self.name("PRODUCT"), "Product-v2" + s, self.name("Product") + "-backup",
+                  self.name("category"), "Old" + self.name("Category")]
+
+        def create_table(table):
             ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+            ddb.put_item(TableName=table, Item={"id": {"S": "keep"}})
+
+        def check_table(table):
+            assert ddb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
+            assert "Item" in ddb.get_item(TableName=table, Key={"id": {"S": "keep"}})
+
+        specs = [(f"table {t}", lambda t=t: create_table(t), lambda t=t: check_table(t)) for t in tables]
+        archive = tables[0]
+        # A backup with the target's backup name, of a table that is not a target.
+        specs.append((f"backup before-cleanup of table {archive}",
+                      lambda: ddb.create_backup(TableName=archive, BackupName="before-cleanup"),
+                      lambda: self.expect(len(ddb.list_backups(TableName=archive)["BackupSummaries"]) == 1)))
+        return specs
+
+    def iam_decoys(self, s):
         iam = self.client("iam")
-        role_arn = iam.create_role(RoleName=self.name("lambda-dynamodb-role") + "-old",
-                                   AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
-        iam.create_role(RoleName=self.name("Lambda-Resize-Image-Role"), AssumeRolePolicyDocument=LAMBDA_TRUST)
+        account = "123456789012"
+        old_role = self.name("lambda-dynamodb-role") + "-old"
+        identity = self.name("easyshop_identity_pool").replace("-", "_")
+        roles = [
+            (old_role, "/"),
+            (self.name("Lambda-Resize-Image-Role"), "/"),
+            (self.name("lambda-upload-original-role") + "-v2", "/"),
+            ("lambda-resize-image-role-backup" + s, "/"),
+            # Same prefix, under the console's /service-role/ path.
+            (self.name("lambda-dynamodb-role") + "-v2", "/service-role/"),
+            (f"Cognito_{identity}_oldAuth_Role", "/"),
+            (f"Cognito_{identity}Unauth_Role_v2", "/"),
+        ]
+        specs = []
+        for role, path in roles:
+            specs.append((f"role {path}{role}",
+                          lambda r=role, p=path: iam.create_role(RoleName=r, Path=p,
+                                                                 AssumeRolePolicyDocument=LAMBDA_TRUST),
+                          lambda r=role: iam.get_role(RoleName=r)))
+        # Customer-managed policies named like the console's, one attached to a decoy role.
+        policies = [
+            ("/service-role/", f"AWSLambdaBasicExecutionRole-decoy{s}", None),
+            ("/service-role/", f"AWSLambdaBasicExecutionRole-decoy{s}-attached", old_role),
+            ("/", self.name("easyshop-policy"), None),
+        ]
+        for path, name, attached_to in policies:
+            arn = f"arn:aws:iam::{account}:policy{path}{name}"
+
+            def create_policy(path=path, name=name, attached_to=attached_to):
+                created = iam.create_policy(PolicyName=name, Path=path, PolicyDocument=BASIC_EXECUTION)
+                if attached_to:
+                    iam.attach_role_policy(RoleName=attached_to, PolicyArn=created["Policy"]["Arn"])
+
+            def check_policy(arn=arn, attached_to=attached_to):
+                iam.get_policy(PolicyArn=arn)
+                if attached_to:
+                    attached = iam.list_attached_role_policies(RoleName=attached_to)["AttachedPolicies"]
+                    self.expect(any(p["PolicyArn"] == arn for p in attached))
+
+            specs.append((f"policy {path}{name}", create_policy, check_policy))
+        # An inline policy on a decoy role, named like the workshop's.
+        specs.append((f"inline policy inline-extra of role {old_role}",
+                      lambda: iam.put_role_policy(RoleName=old_role, PolicyName="inline-extra",
+                                                  PolicyDocument=BASIC_EXECUTION),
+                      lambda: iam.get_role_policy(RoleName=old_role, PolicyName="inline-extra")))
+        return specs
+
+    def lambda_decoys(self, s):
+        lam = self.client("lambda")
+        iam = self.client("iam")
+        role = self.name("lambda-dynamodb-role") + "-old"
+        functions = [self.name("create-product") + "-v2", self.name("resize-image-old"),
+                     self.name("Create-Product"), self.name("delete-product") + "-backup",
+                     "get-presigned-url-v2" + s, "old-" + self.name("create-category")]
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as z:
             z.writestr("index.mjs", "export const handler = async () => ({});\n")
-        lam = self.client("lambda")
-        for fn in (self.name("create-product") + "-v2", self.name("resize-image-old")):
+
+        def create(fn):
+            arn = iam.get_role(RoleName=role)["Role"]["Arn"]
             lam.create_function(FunctionName=fn, Runtime="nodejs20.x", Handler="index.handler",
-                                Role=role_arn, Code={"ZipFile": code.getvalue()})
+                                Role=arn, Code={"ZipFile": code.getvalue()})
+
+        return [(f"function {fn}", lambda f=fn: create(f), lambda f=fn: lam.get_function(FunctionName=f))
+                for fn in functions]
+
+    def s3_decoys(self, s):
         s3 = self.client("s3")
-        for bucket in (self.name("upload-originals-fcj") + "-backup", self.name("resized-image-fcj") + "-old"):
+        buckets = [self.name("upload-originals-fcj") + "-backup", self.name("resized-image-fcj") + "-old",
+                   self.name("easyshop-frontend-fcj") + "-v2", "upload-originals-fcj-v2" + s,
+                   "old-" + self.name("resized-image-fcj"), self.name("easyshop-frontend-fcj") + "-logs"]
+
+        def create(bucket):
             s3.create_bucket(Bucket=bucket)
             s3.put_object(Bucket=bucket, Key="keep-me.png", Body=TINY_PNG)
-        self.client("apigateway").create_rest_api(name=self.name("easyshop-api") + "-v2")
-        self.client("cognito-idp").create_user_pool(PoolName=self.name("easyshop-user-pool") + "-old")
 
-    def missing(self):
-        """The decoys that no longer exist (looked up one by one: a shared emulator holds many)."""
-        checks = []
-        ddb, iam, lam, s3 = (self.client(x) for x in ("dynamodb", "iam", "lambda", "s3"))
-        for table in (self.name("ProductArchive"), self.name("product"), self.name("Category") + "-v2"):
-            checks.append((f"table {table}", lambda t=table: ddb.describe_table(TableName=t)))
-        for role in (self.name("lambda-dynamodb-role") + "-old", self.name("Lambda-Resize-Image-Role")):
-            checks.append((f"role {role}", lambda r=role: iam.get_role(RoleName=r)))
-        for fn in (self.name("create-product") + "-v2", self.name("resize-image-old")):
-            checks.append((f"function {fn}", lambda f=fn: lam.get_function(FunctionName=f)))
-        for bucket in (self.name("upload-originals-fcj") + "-backup", self.name("resized-image-fcj") + "-old"):
-            checks.append((f"bucket {bucket} with its object",
-                           lambda b=bucket: s3.head_object(Bucket=b, Key="keep-me.png")))
-        gone = [label for label, check in checks if not succeeds(check)]
-        api_name = self.name("easyshop-api") + "-v2"
-        apis = [a["name"] for page in self.client("apigateway").get_paginator("get_rest_apis").paginate()
-                for a in page["items"]]
-        if api_name not in apis:
-            gone.append(f"rest api {api_name}")
-        pool_name = self.name("easyshop-user-pool") + "-old"
-        pools = [p["Name"] for page in self.client("cognito-idp").get_paginator("list_user_pools")
-                 .paginate(MaxResults=60) for p in page["UserPools"]]
-        if pool_name not in pools:
-            gone.append(f"user pool {pool_name}")
-        return gone
+        return [(f"bucket {b} with its object", lambda b=b: create(b),
+                 lambda b=b: s3.head_object(Bucket=b, Key="keep-me.png")) for b in buckets]
+
+    def apigateway_decoys(self, s):
+        api = self.client("apigateway")
+        v2 = self.client("apigatewayv2")
+        rest = [self.name("easyshop-api") + "-v2", self.name("EasyShop-API"), "easyshop-api-old" + s,
+                self.name("easyshop-api") + "-staging"]
+
+        def rest_names():
+            return [a["name"] for page in api.get_paginator("get_rest_apis").paginate() for a in page["items"]]
+
+        specs = [(f"rest api {n}", lambda n=n: api.create_rest_api(name=n),
+                  lambda n=n: self.expect(rest_names().count(n) == 1)) for n in rest]
+        # HTTP APIs: one with exactly the target REST API's name (the manifest names a REST API).
+        http = [self.name("easyshop-api"), self.name("easyshop-api") + "-http"]
+
+        def http_names():
+            names, token = [], None
+            while True:
+                page = v2.get_apis(**({"NextToken": token} if token else {}))
+                names += [a["Name"] for a in page.get("Items", [])]
+                token = page.get("NextToken")
+                if not token:
+                    return names
+
+        specs += [(f"http api {n}", lambda n=n: v2.create_api(Name=n, ProtocolType="HTTP"),
+                   lambda n=n: self.expect(http_names().count(n) == 1)) for n in http]
+        plan, key = self.name("easyshop-plan") + "-v2", self.name("easyshop-key") + "-v2"
+        specs.append((f"usage plan {plan}", lambda: api.create_usage_plan(name=plan),
+                      lambda: self.expect(plan in [p["name"] for page in api.get_paginator("get_usage_plans")
+                                                   .paginate() for p in page["items"]])))
+        specs.append((f"api key {key}", lambda: api.create_api_key(name=key, enabled=True),
+                      lambda: self.expect(key in [k["name"] for k in api.get_api_keys(nameQuery=key)["items"]])))
+        return specs
+
+    def cognito_decoys(self, s):
+        idp = self.client("cognito-idp")
+        identity = self.client("cognito-identity")
+        pools = [self.name("easyshop-user-pool") + "-old", self.name("EasyShop-User-Pool"),
+                 "easyshop-user-pool-v2" + s]
+
+        def pool_id(name):
+            ids = [p["Id"] for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60)
+                   for p in page["UserPools"] if p["Name"] == name]
+            self.expect(len(ids) == 1)
+            return ids[0]
+
+        specs = [(f"user pool {p}", lambda p=p: idp.create_user_pool(PoolName=p), lambda p=p: pool_id(p))
+                 for p in pools]
+        # An app client named like the workshop's in each decoy pool.
+        for p in pools:
+            specs.append((f"app client easyshop-web{s} of user pool {p}",
+                          lambda p=p: idp.create_user_pool_client(UserPoolId=pool_id(p),
+                                                                  ClientName=self.name("easyshop-web")),
+                          lambda p=p: self.expect(
+                              [c["ClientName"] for c in idp.list_user_pool_clients(
+                                  UserPoolId=pool_id(p), MaxResults=60)["UserPoolClients"]]
+                              == [self.name("easyshop-web")])))
+        base = self.name("easyshop_identity_pool").replace("-", "_")
+        identity_pools = [base + "_old", "Easyshop_identity_pool" + s.replace("-", "_"),
+                          "easyshop_identity_pool_v2" + s.replace("-", "_")]
+
+        def identity_names():
+            names, token = [], None
+            while True:
+                page = identity.list_identity_pools(MaxResults=60, **({"NextToken": token} if token else {}))
+                names += [p["IdentityPoolName"] for p in page["IdentityPools"]]
+                token = page.get("NextToken")
+                if not token:
+                    return names
+
+        specs += [(f"identity pool {n}",
+                   lambda n=n: identity.create_identity_pool(IdentityPoolName=n,
+                                                             AllowUnauthenticatedIdentities=False),
+                   lambda n=n: self.expect(identity_names().count(n) == 1)) for n in identity_pools]
+        return specs
+
+    def cloudfront_decoys(self, s):
+        cf = self.client("cloudfront")
+        frontend = self.name("easyshop-frontend-fcj")
+        oacs = [self.name("easyshop-frontend-oac") + "-v2", self.name("EasyShop-Frontend-OAC")]
+        # moto lists only the first 100 origin access controls and ignores Marker (a paging loop
+        # never ends), so the decoys' ids are kept in an object of a decoy bucket and each one is
+        # looked up by id.
+        s3 = self.client("s3")
+        registry = (self.name("easyshop-frontend-fcj") + "-logs", "decoy-oac-ids.json")
+
+        def oac_ids():
+            body = s3.get_object(Bucket=registry[0], Key=registry[1])["Body"].read()
+            return json.loads(body)
+
+        def create_oac(name):
+            created = cf.create_origin_access_control(OriginAccessControlConfig={
+                "Name": name, "SigningProtocol": "sigv4", "SigningBehavior": "always",
+                "OriginAccessControlOriginType": "s3"})["OriginAccessControl"]
+            self.ids[name] = created["Id"]
+            s3.put_object(Bucket=registry[0], Key=registry[1], Body=json.dumps(self.ids).encode())
+
+        def check_oac(name):
+            oac = cf.get_origin_access_control(Id=oac_ids()[name])["OriginAccessControl"]
+            self.expect(oac["OriginAccessControlConfig"]["Name"] == name)
+
+        specs = [(f"origin access control {n}", lambda n=n: create_oac(n), lambda n=n: check_oac(n))
+                 for n in oacs]
+        # Distributions whose origin buckets share the target's prefix; one has the workshop's
+        # comment, one is disabled, one uses a decoy OAC. Each must keep its Enabled state.
+        distributions = [
+            (frontend + "-v2", f"EasyShop frontend{s} v2", True, oacs[0]),
+            (frontend + "-old", f"EasyShop frontend{s}", True, None),
+            ("old-" + frontend, f"old EasyShop frontend{s}", False, None),
+        ]
+
+        def find(bucket):
+            domain = f"{bucket}.s3.{REGION}.amazonaws.com"
+            for page in cf.get_paginator("list_distributions").paginate():
+                for item in page["DistributionList"].get("Items", []):
+                    if any(o["DomainName"] == domain for o in item["Origins"]["Items"]):
+                        return item
+            return None
+
+        def create_distribution(bucket, comment, enabled, oac):
+            origin = {"Id": f"{bucket}-origin", "DomainName": f"{bucket}.s3.{REGION}.amazonaws.com",
+                      "S3OriginConfig": {"OriginAccessIdentity": ""}}
+            if oac:
+                origin["OriginAccessControlId"] = self.ids[oac]
+            cf.create_distribution(DistributionConfig={
+                "CallerReference": str(uuid.uuid4()), "Comment": comment, "Enabled": enabled,
+                "Origins": {"Quantity": 1, "Items": [origin]},
+                "DefaultCacheBehavior": {"TargetOriginId": origin["Id"], "ViewerProtocolPolicy": "allow-all",
+                                         "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+            })
+
+        def check_distribution(bucket, enabled):
+            item = find(bucket)
+            self.expect(item is not None and item["Enabled"] == enabled)
+
+        specs += [(f"distribution with origin {b} ({'enabled' if e else 'disabled'})",
+                   lambda b=b, c=c, e=e, o=o: create_distribution(b, c, e, o),
+                   lambda b=b, e=e: check_distribution(b, e)) for b, c, e, o in distributions]
+        return specs
+
+    @staticmethod
+    def expect(condition):
+        if not condition:
+            raise AssertionError("not as created")
 
 
 def succeeds(call):

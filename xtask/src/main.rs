@@ -2,6 +2,7 @@
 //! in its own module. Run bare to see the list.
 
 mod bench;
+mod chaos;
 mod clean_all;
 mod demo;
 mod discover;
@@ -35,7 +36,12 @@ Development:
   emulator start|stop|status
                           manage the local AWS emulator (moto) under target/emulator/
   bench s3 [--objects N]  time rm-s3 against `aws s3 rb --force` and a boto3 reference
-  bench proxy             the test proxy's overhead per request";
+  bench proxy             the test proxy's overhead per request
+  bench workshop [--copies K]
+                          time clean-all against the chapter scripted with aws-cli (K copies)
+  chaos [--seeds N] [--rate R] [--kills N]
+                          clean-all on the emulator under injected faults, SIGKILL and
+                          SIGINT; writes the figures to docs/CHAOS.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,6 +72,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         "test" => test::run(&sh, rest),
         "emulator" => emulator::run(&sh, rest),
         "bench" => bench::run(&sh, rest),
+        "chaos" => chaos::run(&sh, common::cli::parse_from(with_name("chaos"))),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -123,6 +123,25 @@ impl StepRunner {
         }))
     }
 
+    /// A dry run of one step with these selection flags instead of the manifest's (its `[aws]`
+    /// flags still apply), e.g. verify's look for leftovers; stdout and stderr are captured.
+    pub fn dry_run_with(&self, step: &StepInfo, selection: &[String]) -> anyhow::Result<StepRun> {
+        let mut args = selection.to_vec();
+        args.extend(self.manifest.aws_args());
+        args.extend(["--dry-run", "--output", "json", "--no-progress"].map(String::from));
+        let output = self
+            .command(step)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {}", step.binary))?;
+        Ok(StepRun {
+            exit: exit_code(output.status),
+            report: serde_json::from_slice::<Report>(&output.stdout).ok(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
     /// Runs one step for real with `--yes`, its output streaming to the terminal, and reads
     /// its report from a file. `more` adds flags (`--disable-only`).
     pub fn run(&self, step: &StepInfo, more: &[&str], quiet: bool) -> anyhow::Result<StepRun> {

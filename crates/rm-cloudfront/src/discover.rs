@@ -119,7 +119,7 @@ impl Info {
     }
 
     /// Whether it uses this origin access control or identity.
-    fn uses(&self, kind: &str, id: &str) -> bool {
+    pub(crate) fn uses(&self, kind: &str, id: &str) -> bool {
         let ids = if kind == ORIGIN_ACCESS_CONTROL {
             &self.oacs
         } else {
@@ -175,6 +175,9 @@ pub(crate) async fn plan(
     }
     let everyone = listed.as_deref().unwrap_or(&selected);
     plan_origin_access(client, &mut plan, &selected, everyone, options).await?;
+    if !selector.unused.is_empty() {
+        crate::unused::plan(client, &mut plan, &selector.unused, everyone).await?;
+    }
     Ok(plan)
 }
 

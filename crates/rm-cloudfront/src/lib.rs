@@ -9,6 +9,7 @@
 mod delete;
 mod discover;
 pub mod origins;
+pub mod unused;
 
 use std::time::Duration;
 
@@ -86,16 +87,62 @@ pub struct Selector {
     pub buckets: Vec<String>,
     /// The `--match` globs, when any were given.
     pub globs: Option<Selection>,
+    /// Origin access controls and identities that no distribution uses, selected by the bucket
+    /// they were made for or by name (`--unused-origin-access-for-bucket`,
+    /// `--unused-origin-access`).
+    pub unused: UnusedAccess,
+}
+
+/// The selectors of leftover origin access: OACs and OAIs that outlived their distributions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnusedAccess {
+    /// Buckets whose OACs (named after the bucket's S3 domain, as the console names them) and
+    /// OAIs (comment `access-identity-BUCKET.s3.amazonaws.com`, the console's) are selected.
+    pub buckets: Vec<String>,
+    /// OACs by exact name, OAIs by exact id.
+    pub names: Vec<String>,
+}
+
+impl UnusedAccess {
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty() && self.names.is_empty()
+    }
 }
 
 impl Selector {
     /// Validates every id, bucket name and pattern; anything wrong is bad input.
     pub fn new(ids: &[String], buckets: &[String], matching: &MatchArgs) -> anyhow::Result<Self> {
+        Selector::with_unused(ids, buckets, &UnusedAccess::default(), matching)
+    }
+
+    /// [`Selector::new`] with selectors of unused origin access too.
+    pub fn with_unused(
+        ids: &[String],
+        buckets: &[String],
+        unused: &UnusedAccess,
+        matching: &MatchArgs,
+    ) -> anyhow::Result<Self> {
         let mut selector = Selector {
             ids: Vec::new(),
             buckets: Vec::new(),
             globs: None,
+            unused: UnusedAccess::default(),
         };
+        for bucket in &unused.buckets {
+            if bucket.trim().is_empty() {
+                return Err(bad_input("empty --unused-origin-access-for-bucket name"));
+            }
+            BUCKET_NAME.check(bucket)?;
+            if !selector.unused.buckets.contains(bucket) {
+                selector.unused.buckets.push(bucket.clone());
+            }
+        }
+        for name in &unused.names {
+            unused::check_access_name(name)?;
+            if !selector.unused.names.contains(name) {
+                selector.unused.names.push(name.clone());
+            }
+        }
         for id in ids {
             check_distribution_id(id)?;
             if !selector.ids.contains(id) {
@@ -121,9 +168,13 @@ impl Selector {
                 &DISTRIBUTION_ID,
             )?);
         }
-        if selector.ids.is_empty() && selector.buckets.is_empty() && selector.globs.is_none() {
+        if selector.ids.is_empty()
+            && selector.buckets.is_empty()
+            && selector.globs.is_none()
+            && selector.unused.is_empty()
+        {
             return Err(bad_input(
-                "nothing selected: give --distribution ID, --origin-bucket NAME or --match GLOB",
+                "nothing selected: give --distribution ID, --origin-bucket NAME, --match GLOB or --unused-origin-access-for-bucket NAME",
             ));
         }
         Ok(selector)
@@ -131,7 +182,7 @@ impl Selector {
 
     /// Whether the selection needs the list of every distribution (buckets and globs do).
     pub fn lists(&self) -> bool {
-        !self.buckets.is_empty() || self.globs.is_some()
+        !self.buckets.is_empty() || self.globs.is_some() || !self.unused.is_empty()
     }
 
     /// Whether a glob matches the comment or one of the aliases.
@@ -186,10 +237,11 @@ impl CloudFrontStep {
     pub fn new(
         ids: &[String],
         buckets: &[String],
+        unused: &UnusedAccess,
         matching: &MatchArgs,
         options: Options,
     ) -> anyhow::Result<Self> {
-        let selector = Selector::new(ids, buckets, matching)?;
+        let selector = Selector::with_unused(ids, buckets, unused, matching)?;
         Ok(CloudFrontStep { selector, options })
     }
 }

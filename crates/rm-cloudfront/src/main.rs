@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use common::exit::EXIT_CODES_HELP;
 use common::{AwsArgs, MatchArgs};
-use rm_cloudfront::{CloudFrontStep, DEFAULT_POLL_INTERVAL, Options, parse_duration};
+use rm_cloudfront::{CloudFrontStep, DEFAULT_POLL_INTERVAL, Options, UnusedAccess, parse_duration};
 
 /// Step 6/7 of the EasyShop teardown: disable, then delete CloudFront distributions.
 ///
@@ -25,6 +25,26 @@ struct Cli {
     /// Also select every distribution with an origin in this S3 bucket (repeatable), e.g. --origin-bucket easyshop-frontend
     #[arg(long = "origin-bucket", value_name = "NAME")]
     origin_buckets: Vec<String>,
+
+    /// Also select the origin access controls and identities that no distribution uses and that
+    /// were made for this S3 bucket (repeatable): an OAC named after the bucket's S3 domain, as
+    /// the console names it (NAME.s3.REGION.amazonaws.com), an OAI with the console's comment
+    /// access-identity-NAME.s3.amazonaws.com. For leftovers of distributions already deleted
+    #[arg(
+        long = "unused-origin-access-for-bucket",
+        value_name = "NAME",
+        help_heading = "Leftover origin access"
+    )]
+    unused_for_buckets: Vec<String>,
+
+    /// Also select this origin access control (by exact name) or identity (by id), if no
+    /// distribution uses it (repeatable)
+    #[arg(
+        long = "unused-origin-access",
+        value_name = "NAME|ID",
+        help_heading = "Leftover origin access"
+    )]
+    unused_names: Vec<String>,
 
     #[command(flatten)]
     matching: MatchArgs,
@@ -68,6 +88,10 @@ fn main() -> ExitCode {
         CloudFrontStep::new(
             &cli.distributions,
             &cli.origin_buckets,
+            &UnusedAccess {
+                buckets: cli.unused_for_buckets.clone(),
+                names: cli.unused_names.clone(),
+            },
             &cli.matching,
             Options {
                 disable_only: cli.disable_only,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::DeletionTaskStatusType;
+use common::backoff::Backoff;
 use common::{ApplyContext, Outcome, Plan};
 use futures::StreamExt;
 
@@ -23,14 +24,26 @@ use crate::{INSTANCE_PROFILE, POLICY, ROLE};
 /// several calls.
 const ROLES_IN_FLIGHT: usize = 4;
 
-/// Attempts at DeleteRole / DeletePolicy while IAM answers DeleteConflict, which the SDK does
-/// not retry: right after a detach, IAM (eventually consistent) may still see the attachment.
-const CONFLICT_ATTEMPTS: u32 = 5;
+/// Retries of DeleteRole / DeletePolicy while IAM answers DeleteConflict, which the SDK does
+/// not retry: right after a detach, IAM (eventually consistent) may still see the attachment
+/// for a moment. 1, 2, 4 and 8 seconds apart, then the conflict is reported.
+fn conflict_backoff() -> Backoff {
+    Backoff::new(
+        Duration::from_secs(1),
+        Duration::from_secs(8),
+        Duration::from_secs(15),
+    )
+}
 
-/// How long to poll a service-linked role's deletion task. AWS finishes most in seconds; a
-/// task still running after this is reported as pending.
-const SERVICE_LINKED_WAIT: Duration = Duration::from_secs(300);
-const SERVICE_LINKED_POLL: Duration = Duration::from_secs(5);
+/// Polls of a service-linked role's deletion task: AWS finishes most in seconds, so the first
+/// polls come quickly; a task still running after five minutes is reported as pending.
+fn service_linked_backoff() -> Backoff {
+    Backoff::new(
+        Duration::from_secs(1),
+        Duration::from_secs(10),
+        Duration::from_secs(300),
+    )
+}
 
 pub(crate) async fn apply(client: &Client, caller: &Caller, plan: &mut Plan, ctx: &ApplyContext) {
     let roles: Vec<(usize, String, bool)> = plan
@@ -188,7 +201,8 @@ async fn delete_role(
     }
 
     let mut profiles = Vec::new();
-    for attempt in 1..=CONFLICT_ATTEMPTS {
+    let mut backoff = conflict_backoff();
+    loop {
         if let Err(error) = detach_everything(client, name, own_profiles, &mut profiles).await {
             return RoleDone {
                 outcome: Outcome::failed(&error),
@@ -216,13 +230,21 @@ async fn delete_role(
             Err(error)
                 if error
                     .as_service_error()
-                    .is_some_and(|e| e.is_delete_conflict_exception())
-                    && attempt < CONFLICT_ATTEMPTS =>
+                    .is_some_and(|e| e.is_delete_conflict_exception()) =>
             {
+                let Some(delay) = backoff.next_delay() else {
+                    return RoleDone {
+                        outcome: Outcome::failed(&anyhow::Error::new(error).context(format!(
+                            "deleting role {name}: still DeleteConflict after {} seconds of retries",
+                            backoff.budget().as_secs()
+                        ))),
+                        profiles,
+                    };
+                };
                 tracing::info!(
-                    "role {name}: DeleteConflict, retrying (IAM is eventually consistent)"
+                    "role {name}: DeleteConflict, retrying in {delay:?} (IAM is eventually consistent)"
                 );
-                back_off(attempt).await;
+                tokio::time::sleep(delay).await;
             }
             Err(error) => {
                 return RoleDone {
@@ -233,12 +255,6 @@ async fn delete_role(
                 };
             }
         }
-    }
-    RoleDone {
-        outcome: Outcome::Failed {
-            error: format!("role {name} kept answering DeleteConflict"),
-        },
-        profiles,
     }
 }
 
@@ -395,11 +411,8 @@ async fn delete_service_linked_role(client: &Client, name: &str) -> Outcome {
             );
         }
     };
-    let polls = (SERVICE_LINKED_WAIT.as_secs() / SERVICE_LINKED_POLL.as_secs()).max(1);
-    for poll in 0..polls {
-        if poll > 0 {
-            tokio::time::sleep(SERVICE_LINKED_POLL).await;
-        }
+    let mut backoff = service_linked_backoff();
+    loop {
         let status = match client
             .get_service_linked_role_deletion_status()
             .deletion_task_id(&task)
@@ -441,13 +454,17 @@ async fn delete_service_linked_role(client: &Client, name: &str) -> Outcome {
                     ),
                 };
             }
+            // NOT_STARTED, IN_PROGRESS: AWS is still at it.
             _ => {}
         }
+        let Some(delay) = backoff.next_delay() else {
+            return Outcome::pending(format!(
+                "the deletion task {task} is still running after {} seconds; run again to check",
+                backoff.budget().as_secs()
+            ));
+        };
+        tokio::time::sleep(delay).await;
     }
-    Outcome::pending(format!(
-        "the deletion task {task} is still running after {} seconds; run again to check",
-        SERVICE_LINKED_WAIT.as_secs()
-    ))
 }
 
 /// A customer-managed policy: detached from everything (for `--policy`) or only deleted when
@@ -465,7 +482,8 @@ async fn delete_policy(
         Ok(None) => return Outcome::AlreadyAbsent,
         Err(error) => return Outcome::failed(&error),
     }
-    for attempt in 1..=CONFLICT_ATTEMPTS {
+    let mut backoff = conflict_backoff();
+    loop {
         let usage = match policy_usage(client, arn).await {
             Ok(usage) => usage,
             Err(error) => return Outcome::failed(&error),
@@ -508,13 +526,18 @@ async fn delete_policy(
             Err(error)
                 if error
                     .as_service_error()
-                    .is_some_and(|e| e.is_delete_conflict_exception())
-                    && attempt < CONFLICT_ATTEMPTS =>
+                    .is_some_and(|e| e.is_delete_conflict_exception()) =>
             {
+                let Some(delay) = backoff.next_delay() else {
+                    return Outcome::failed(&anyhow::Error::new(error).context(format!(
+                        "deleting policy {arn}: still DeleteConflict after {} seconds of retries",
+                        backoff.budget().as_secs()
+                    )));
+                };
                 tracing::info!(
-                    "policy {arn}: DeleteConflict, retrying (IAM is eventually consistent)"
+                    "policy {arn}: DeleteConflict, retrying in {delay:?} (IAM is eventually consistent)"
                 );
-                back_off(attempt).await;
+                tokio::time::sleep(delay).await;
             }
             Err(error) => {
                 return Outcome::failed(
@@ -522,9 +545,6 @@ async fn delete_policy(
                 );
             }
         }
-    }
-    Outcome::Failed {
-        error: format!("policy {arn} kept answering DeleteConflict"),
     }
 }
 
@@ -651,9 +671,4 @@ async fn delete_old_versions(client: &Client, arn: &str) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// 1, 2, 4, 8 seconds between attempts.
-async fn back_off(attempt: u32) {
-    tokio::time::sleep(Duration::from_secs(1 << (attempt - 1).min(4))).await;
 }

@@ -20,6 +20,7 @@
 pub mod caller;
 mod delete;
 mod discover;
+pub mod orphans;
 pub mod target;
 
 use aws_sdk_iam::Client;
@@ -48,6 +49,8 @@ pub struct IamStep {
     /// Roles by exact name and `--match` globs over role names; `None` with `--policy` alone.
     roles: Option<Selection>,
     policies: Vec<PolicyRef>,
+    /// Unattached `/service-role/` policies about these resources (orphans.rs).
+    orphans: orphans::Selectors,
     options: Options,
 }
 
@@ -59,9 +62,26 @@ impl IamStep {
         matching: &MatchArgs,
         options: Options,
     ) -> anyhow::Result<Self> {
+        IamStep::with_orphans(
+            roles,
+            policies,
+            orphans::Selectors::default(),
+            matching,
+            options,
+        )
+    }
+
+    /// [`IamStep::new`] that also selects orphaned console policies (`--unattached-policies-for-*`).
+    pub fn with_orphans(
+        roles: &[String],
+        policies: &[String],
+        orphans: orphans::Selectors,
+        matching: &MatchArgs,
+        options: Options,
+    ) -> anyhow::Result<Self> {
         let policies = target::parse_policies(policies)?;
         let roles = if roles.is_empty() && matching.globs.is_empty() {
-            if policies.is_empty() {
+            if policies.is_empty() && orphans.is_empty() {
                 return Err(common::bad_input(
                     "nothing selected: give --role NAME, --policy NAME|ARN or --match GLOB",
                 ));
@@ -78,6 +98,7 @@ impl IamStep {
         Ok(IamStep {
             roles,
             policies,
+            orphans,
             options,
         })
     }
@@ -92,15 +113,43 @@ impl Step for IamStep {
         // IAM is global: the session's region only picks the endpoint, which is global too.
         let client = Client::new(&session.config);
         let caller = Caller::from_arn(&session.caller_arn);
-        discover::plan(
+        let found = if self.orphans.is_empty() {
+            Vec::new()
+        } else {
+            orphans::find(&client, &self.orphans).await?
+        };
+        let mut policies = self.policies.clone();
+        for orphan in &found {
+            let policy = PolicyRef::Arn(orphan.arn.clone());
+            if !policies.contains(&policy) {
+                policies.push(policy);
+            }
+        }
+        let mut plan = discover::plan(
             &client,
             &caller,
             &session.account,
             self.roles.as_ref(),
-            &self.policies,
+            &policies,
             self.options,
         )
-        .await
+        .await?;
+        for orphan in &found {
+            if let Some(action) = plan
+                .actions
+                .iter_mut()
+                .find(|a| a.kind == POLICY && a.id.as_deref() == Some(orphan.arn.as_str()))
+            {
+                let about = orphan.about.join(", ");
+                action
+                    .details
+                    .insert(orphans::ABOUT.to_string(), about.clone());
+                action.notes.push(format!(
+                    "unattached console policy under /service-role/, only about {about}"
+                ));
+            }
+        }
+        Ok(plan)
     }
 
     async fn apply(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use common::exit::EXIT_CODES_HELP;
 use common::{AwsArgs, MatchArgs};
-use rm_iam::{IamStep, Options};
+use rm_iam::{IamStep, Options, orphans};
 
 /// Step 7/7 of the EasyShop teardown: delete IAM roles (lambda-dynamodb-role, ...) and the
 /// customer-managed policies only they used.
@@ -35,6 +35,32 @@ struct Cli {
     #[command(flatten)]
     matching: MatchArgs,
 
+    /// Also delete unattached policies under /service-role/ that are only about this function's
+    /// log group /aws/lambda/NAME, such as the console's AWSLambdaBasicExecutionRole-<uuid> left
+    /// by a role deleted by hand (repeatable)
+    #[arg(
+        long = "unattached-policies-for-function",
+        value_name = "NAME",
+        help_heading = "Leftover console policies"
+    )]
+    orphans_for_functions: Vec<String>,
+
+    /// The same for policies only about this DynamoDB table (repeatable)
+    #[arg(
+        long = "unattached-policies-for-table",
+        value_name = "NAME",
+        help_heading = "Leftover console policies"
+    )]
+    orphans_for_tables: Vec<String>,
+
+    /// The same for policies only about this S3 bucket (repeatable)
+    #[arg(
+        long = "unattached-policies-for-bucket",
+        value_name = "NAME",
+        help_heading = "Leftover console policies"
+    )]
+    orphans_for_buckets: Vec<String>,
+
     /// Keep the customer-managed policies that only the deleted roles used (listed as left behind)
     #[arg(long)]
     keep_policies: bool,
@@ -50,9 +76,14 @@ struct Cli {
 fn main() -> ExitCode {
     let cli: Cli = common::cli::parse();
     common::run(&cli.aws, env!("CARGO_CRATE_NAME"), || {
-        IamStep::new(
+        IamStep::with_orphans(
             &cli.roles,
             &cli.policies,
+            orphans::Selectors::new(
+                &cli.orphans_for_functions,
+                &cli.orphans_for_tables,
+                &cli.orphans_for_buckets,
+            )?,
             &cli.matching,
             Options {
                 keep_policies: cli.keep_policies,

@@ -6,16 +6,19 @@ mod support;
 
 use support::*;
 use testkit::command;
-use testkit::proxy::{Proxy, ProxyConfig};
+use testkit::proxy::{Proxy, ProxyConfig, Record};
 
 const AWS_MANAGED: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
 const AWS_MANAGED_NAME: &str = "AmazonS3ReadOnlyAccess";
 
-/// The roles an AWS-managed policy is attached to.
+/// The roles an AWS-managed policy is attached to. The largest page: moto looks for
+/// attachments among the first MaxItems roles of the account only (100 by default), and the
+/// shared emulator holds more roles than that after a few test runs.
 async fn roles_of(client: &aws_sdk_iam::Client, arn: &str) -> Vec<String> {
     client
         .list_entities_for_policy()
         .policy_arn(arn)
+        .max_items(1000)
         .send()
         .await
         .unwrap()
@@ -125,9 +128,10 @@ async fn an_aws_managed_policy_is_detached_and_the_customer_managed_one_deleted(
             .all(|r| r.resource.as_deref() != Some(AWS_MANAGED_NAME) || !r.is_mutating()),
         "{log:#?}"
     );
-    assert!(
-        log.iter().all(|r| r.rule.is_none()),
-        "the proxy had to refuse a call: {log:#?}"
+    assert_eq!(
+        refusals(&log),
+        Vec::<&Record>::new(),
+        "the proxy had to refuse a call"
     );
 
     // Tidy up: the keeper holds an attachment to a policy every test shares.

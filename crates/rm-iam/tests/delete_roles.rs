@@ -119,10 +119,10 @@ async fn roles_go_with_their_profiles_and_policies_in_the_order_aws_needs() {
     }
 
     let log = proxy.log();
-    assert!(
-        log.iter().all(|r| r.rule.is_none()),
-        "the proxy had to refuse a call: {:#?}",
-        log.iter().filter(|r| r.rule.is_some()).collect::<Vec<_>>()
+    assert_eq!(
+        refusals(&log),
+        Vec::<&Record>::new(),
+        "the proxy had to refuse a call"
     );
     let calls = mutating_about(&log, &role);
     let out_of_profile = position(&calls, "RemoveRoleFromInstanceProfile");
@@ -137,7 +137,10 @@ async fn roles_go_with_their_profiles_and_policies_in_the_order_aws_needs() {
             && inline_deleted < deleted,
         "{calls:?}"
     );
-    let policy_calls = mutating_about(&log, console_name);
+    // Successful calls only: a DeletePolicy right after the versions' deletion may meet IAM's
+    // eventual consistency first, and is retried.
+    let succeeded: Vec<Record> = log.iter().filter(|r| r.succeeded()).cloned().collect();
+    let policy_calls = mutating_about(&succeeded, console_name);
     assert_eq!(
         policy_calls,
         ["DeletePolicyVersion", "DeletePolicyVersion", "DeletePolicy"],
@@ -441,7 +444,7 @@ async fn policy_flag_detaches_it_everywhere_then_deletes_old_versions_then_it() 
     );
 
     let log = proxy.log();
-    assert!(log.iter().all(|r| r.rule.is_none()), "{log:#?}");
+    assert_eq!(refusals(&log), Vec::<&Record>::new());
     assert!(proxy.calls_of("DeleteRolePermissionsBoundary").is_empty());
     let calls: Vec<String> = proxy
         .mutating_calls()

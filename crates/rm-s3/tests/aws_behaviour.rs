@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
 };
 use support::*;
 use testkit::endpoint;
-use testkit::proxy::{FaultConfig, FaultKind, Proxy, ProxyConfig, Record};
+use testkit::proxy::{FaultConfig, FaultKind, Proxy, ProxyConfig, Record, Rule};
 
 fn position(log: &[Record], operation: &str) -> Option<usize> {
     log.iter().position(|r| r.operation == operation)
@@ -336,4 +336,126 @@ async fn ctrl_c_stops_promptly_with_a_partial_report_and_a_rerun_finishes() {
     let rerun = run(&["--bucket", &name, "--yes"]);
     assert_exit(&rerun, 0);
     assert!(!bucket_exists(&s3, &name).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_get_bucket_location_falls_back_to_head_bucket_for_the_region() {
+    // The proxy refuses GetBucketLocation (403 AccessDenied) for bucket names holding
+    // "location-denied", as a bucket policy or an SCP denying s3:GetBucketLocation does.
+    let proxy = Proxy::start(ProxyConfig::aws(endpoint())).unwrap();
+    let eu = s3_at(proxy.endpoint(), "eu-west-1").await;
+    let us = s3_at(proxy.endpoint(), "us-east-1").await;
+    let abroad = bucket_name("location-denied-eu");
+    let home = bucket_name("location-denied-us");
+    create_bucket(&eu, &abroad).await;
+    put_objects(&eu, &abroad, &keys("img/", 12)).await;
+    create_bucket(&us, &home).await;
+    put_objects(&us, &home, &keys("img/", 3)).await;
+    proxy.clear_log();
+
+    let output = run_via(
+        proxy.endpoint(),
+        &[
+            "--bucket", &abroad, "--bucket", &home, "--yes", "--output", "json",
+        ],
+    );
+
+    assert_exit(&output, 0);
+    let report = json(&output);
+    assert_eq!(action(&report, &abroad)["details"]["region"], "eu-west-1");
+    assert_eq!(action(&report, &home)["details"]["region"], "us-east-1");
+    for name in [&abroad, &home] {
+        assert_eq!(action(&report, name)["outcome"]["status"], "deleted");
+    }
+    assert!(!bucket_exists(&eu, &abroad).await);
+    assert!(!bucket_exists(&us, &home).await);
+    let log = proxy.log();
+    let denied = log
+        .iter()
+        .filter(|r| r.rule == Some(Rule::S3LocationDenied))
+        .count();
+    assert_eq!(denied, 2, "both lookups were refused: {log:#?}");
+    assert!(
+        log.iter().filter(|r| r.operation == "HeadBucket").count() >= 2,
+        "HeadBucket told the regions: {log:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_key_errors_inside_a_200_delete_objects_answer_are_retried() {
+    let s3 = s3().await;
+    let name = bucket_name("key-errors");
+    create_bucket(&s3, &name).await;
+    enable_versioning(&s3, &name).await;
+    let all = keys("photos/", 60);
+    put_objects(&s3, &name, &all).await;
+    put_objects(&s3, &name, &all[..20]).await;
+    add_delete_markers(&s3, &name, &all[..10]).await;
+    put_objects(&s3, &name, &keys("testkit-delete-flaky/", 3)).await;
+    // A third of the versions (and every key under the flaky prefix) fail their first
+    // DeleteObjects attempt with a per-key SlowDown inside a 200 answer, and stay in place.
+    let proxy = Proxy::start(ProxyConfig::aws(endpoint()).s3_delete_flaky(
+        ["testkit-delete-flaky"],
+        0.33,
+        "SlowDown",
+    ))
+    .unwrap();
+
+    let output = run_via(
+        proxy.endpoint(),
+        &["--bucket", &name, "--yes", "--output", "json"],
+    );
+
+    assert_exit(&output, 0);
+    assert_eq!(
+        action(&json(&output), &name)["outcome"]["status"],
+        "deleted"
+    );
+    assert!(!bucket_exists(&s3, &name).await);
+    let with_errors = proxy
+        .calls_of("DeleteObjects")
+        .into_iter()
+        .filter(|r| r.rule == Some(Rule::S3DeleteObjectsErrors))
+        .count();
+    assert!(
+        with_errors > 0,
+        "no per-key error was injected: {:#?}",
+        proxy.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_key_errors_that_persist_are_reported_with_key_and_code_and_the_bucket_kept() {
+    let s3 = s3().await;
+    let name = bucket_with_objects(&s3, "key-stuck", 30).await;
+    let stuck = "reports/testkit-delete-fails.csv";
+    put_objects(&s3, &name, &[stuck.to_string()]).await;
+    let proxy = Proxy::start(ProxyConfig::aws(endpoint())).unwrap();
+
+    let output = run_via(
+        proxy.endpoint(),
+        &["--bucket", &name, "--yes", "--output", "json"],
+    );
+
+    assert_exit(&output, 1);
+    let report = json(&output);
+    let outcome = &action(&report, &name)["outcome"];
+    assert_eq!(outcome["status"], "failed", "{outcome}");
+    let error = outcome["error"].as_str().unwrap();
+    assert!(error.contains(stuck), "the key is named: {error}");
+    assert!(
+        error.contains("InternalError"),
+        "the code is named: {error}"
+    );
+    assert!(bucket_exists(&s3, &name).await, "the bucket is left");
+    assert_eq!(
+        object_count(&s3, &name).await,
+        1,
+        "only the failing key is left"
+    );
+    assert_eq!(
+        proxy.calls_of("DeleteBucket").len(),
+        0,
+        "no DeleteBucket while a key is left"
+    );
 }

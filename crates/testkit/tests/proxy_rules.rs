@@ -1081,7 +1081,8 @@ async fn create_policy(iam: &aws_sdk_iam::Client) -> String {
 #[tokio::test]
 async fn iam_refuses_to_delete_an_attached_policy() {
     let moto = moto();
-    let proxy = proxy(ProxyConfig::aws(&moto));
+    // The delete right after the detach is this rule's point, not eventual consistency's.
+    let proxy = proxy(ProxyConfig::aws(&moto).disable(Rule::IamEventualConsistency));
     let iam = aws_sdk_iam::Client::new(&once(proxy.endpoint()).await);
     let direct = aws_sdk_iam::Client::new(&once(&moto).await);
     let role_arn = proxy_support::lambda_role(&direct).await;
@@ -1147,7 +1148,8 @@ async fn iam_refuses_to_delete_an_attached_policy() {
 #[tokio::test]
 async fn iam_refuses_to_delete_a_policy_with_versions() {
     let moto = moto();
-    let proxy = proxy(ProxyConfig::aws(&moto));
+    // The delete right after the detach is this rule's point, not eventual consistency's.
+    let proxy = proxy(ProxyConfig::aws(&moto).disable(Rule::IamEventualConsistency));
     let iam = aws_sdk_iam::Client::new(&once(proxy.endpoint()).await);
     let policy = create_policy(&iam).await;
     let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;

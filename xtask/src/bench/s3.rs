@@ -10,12 +10,20 @@
 //! real network would. Also rm-s3's peak memory at N and 4N objects. `--sweep` adds runs of
 //! rm-s3 at several `--concurrency` values, which is how the default was chosen.
 //!
-//! Each run is measured by scripts/bench/measure.py (wall time, exit status, peak RSS).
+//! Each run is measured by scripts/bench/measure.py (wall time, exit status, peak RSS, and the
+//! CPU time the emulator spent meanwhile).
+//!
+//! The runs go to the bench's own emulator (a moto server from the shared emulator's
+//! virtualenv, on a free port, stopped at the end): moto works on one core, and other sessions'
+//! test suites use the shared emulator, so sharing it would time their requests too.
+//! `--shared-emulator` uses the shared one instead. The machine's load average is printed with
+//! the figures.
 
 use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
@@ -41,7 +49,7 @@ const SWEEP: [usize; 6] = [1, 2, 4, 8, 16, 32];
 
 pub fn run(sh: &Shell, args: &[String]) -> anyhow::Result<ExitCode> {
     let options = Options::parse(args)?;
-    let bench = Bench::prepare(sh, options.objects)?;
+    let bench = Bench::prepare(sh, options.objects, options.shared_emulator)?;
     bench.run(options.sweep)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -49,6 +57,7 @@ pub fn run(sh: &Shell, args: &[String]) -> anyhow::Result<ExitCode> {
 struct Options {
     objects: usize,
     sweep: bool,
+    shared_emulator: bool,
 }
 
 impl Options {
@@ -56,6 +65,7 @@ impl Options {
         let mut options = Options {
             objects: DEFAULT_OBJECTS,
             sweep: false,
+            shared_emulator: false,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -67,8 +77,9 @@ impl Options {
                     })?;
                 }
                 "--sweep" => options.sweep = true,
+                "--shared-emulator" => options.shared_emulator = true,
                 other => bail!(
-                    "unknown argument {other:?}; usage: cargo xtask bench s3 [--objects N] [--sweep]"
+                    "unknown argument {other:?}; usage: cargo xtask bench s3 [--objects N] [--sweep] [--shared-emulator]"
                 ),
             }
         }
@@ -109,18 +120,34 @@ struct Bench<'a> {
     run_id: String,
     /// The emulator's process, whose CPU time each run reports.
     server_pid: Option<u32>,
+    /// The bench's own emulator, stopped when the bench ends (`None`: the shared one).
+    own_emulator: Option<OwnEmulator>,
+    /// The 1-minute load average when the bench started.
+    load_at_start: String,
 }
 
 impl<'a> Bench<'a> {
-    fn prepare(sh: &'a Shell, objects: usize) -> anyhow::Result<Bench<'a>> {
+    fn prepare(sh: &'a Shell, objects: usize, shared: bool) -> anyhow::Result<Bench<'a>> {
         let root = sh.current_dir();
-        let endpoint = match emulator::status(sh) {
+        let load_at_start = load_average();
+        // The shared emulator is started if needed even for a bench with its own: starting it
+        // installs moto into the virtualenv the bench's emulator runs from.
+        let shared_endpoint = match emulator::status(sh) {
             Some(endpoint) => endpoint,
             None => {
                 eprintln!("bench: starting the emulator");
                 emulator::start(sh)?
             }
         };
+        let own = if shared {
+            None
+        } else {
+            eprintln!("bench: starting the bench's own emulator");
+            Some(OwnEmulator::start(&root)?)
+        };
+        let endpoint = own
+            .as_ref()
+            .map_or(shared_endpoint, |own| own.endpoint.clone());
         eprintln!("bench: building rm-s3 and aws-proxy (release)");
         cmd!(
             sh,
@@ -129,28 +156,7 @@ impl<'a> Bench<'a> {
         .run()
         .context("building rm-s3 and the proxy")?;
         let out = root.join("target/bench");
-        sh.create_dir(&out)?;
-        let venv = out.join("venv");
-        let aws = venv.join("bin/aws");
-        let marker = venv.join(format!(".awscli-{AWSCLI_VERSION}"));
-        if !marker.exists() {
-            eprintln!(
-                "bench: installing awscli=={AWSCLI_VERSION} into {}",
-                venv.display()
-            );
-            cmd!(sh, "python3 -m venv {venv}")
-                .run()
-                .context("creating the aws-cli virtualenv (is python3-venv installed?)")?;
-            let pip = venv.join("bin/pip");
-            let spec = format!("awscli=={AWSCLI_VERSION}");
-            cmd!(
-                sh,
-                "{pip} install --quiet --disable-pip-version-check {spec}"
-            )
-            .run()
-            .context("installing aws-cli from PyPI")?;
-            sh.write_file(&marker, "")?;
-        }
+        let aws = awscli(sh)?;
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -165,10 +171,15 @@ impl<'a> Bench<'a> {
             proxy: root.join("target/release/aws-proxy"),
             out,
             run_id: format!("{:x}", stamp % 0xffffff),
-            server_pid: sh
-                .read_file(root.join("target/emulator/moto.pid"))
-                .ok()
-                .and_then(|pid| pid.trim().parse().ok()),
+            server_pid: match &own {
+                Some(own) => Some(own.child.id()),
+                None => sh
+                    .read_file(root.join("target/emulator/moto.pid"))
+                    .ok()
+                    .and_then(|pid| pid.trim().parse().ok()),
+            },
+            own_emulator: own,
+            load_at_start,
         })
     }
 
@@ -337,10 +348,21 @@ impl<'a> Bench<'a> {
     fn print_heading(&self) {
         println!();
         println!(
-            "rm-s3 bench: {} objects per bucket, emulator {}, rm-s3 --concurrency {} (default)",
+            "rm-s3 bench: {} objects per bucket, emulator {} ({}), rm-s3 --concurrency {} (default)",
             self.objects,
             self.endpoint,
+            if self.own_emulator.is_some() {
+                "the bench's own"
+            } else {
+                "shared"
+            },
             default_concurrency(self.sh, &self.rm_s3)
+        );
+        println!(
+            "machine: {} cores; load average (1, 5, 15 min) at the start {}, at the end {}",
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            self.load_at_start,
+            load_average()
         );
         println!();
     }
@@ -460,6 +482,35 @@ impl<'a> Bench<'a> {
     }
 }
 
+/// aws-cli from PyPI, in its own virtualenv under target/bench/ (installed on first use);
+/// returns the path of its `aws` command. The workshop bench uses it too.
+pub(crate) fn awscli(sh: &Shell) -> anyhow::Result<PathBuf> {
+    let out = sh.current_dir().join("target/bench");
+    sh.create_dir(&out)?;
+    let venv = out.join("venv");
+    let aws = venv.join("bin/aws");
+    let marker = venv.join(format!(".awscli-{AWSCLI_VERSION}"));
+    if !marker.exists() {
+        eprintln!(
+            "bench: installing awscli=={AWSCLI_VERSION} into {}",
+            venv.display()
+        );
+        cmd!(sh, "python3 -m venv {venv}")
+            .run()
+            .context("creating the aws-cli virtualenv (is python3-venv installed?)")?;
+        let pip = venv.join("bin/pip");
+        let spec = format!("awscli=={AWSCLI_VERSION}");
+        cmd!(
+            sh,
+            "{pip} install --quiet --disable-pip-version-check {spec}"
+        )
+        .run()
+        .context("installing aws-cli from PyPI")?;
+        sh.write_file(&marker, "")?;
+    }
+    Ok(aws)
+}
+
 /// What `aws s3 rb --force` did to a versioned bucket: it deletes current objects only (adding
 /// delete markers), so the bucket stays non-empty and `rb` fails.
 fn cli_versioned_verdict(run: &anyhow::Result<Measured>) -> String {
@@ -470,6 +521,65 @@ fn cli_versioned_verdict(run: &anyhow::Result<Measured>) -> String {
         Ok(m) if m.exit != 0 => format!("fails (exit {}): {}", m.exit, last_line(&m.stderr)),
         Ok(_) => "deleted it (unexpected)".to_string(),
         Err(e) => format!("could not run: {e:#}"),
+    }
+}
+
+/// The machine's load averages, from /proc/loadavg ("1.02 0.87 0.66").
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// The bench's own moto server (started here, from the shared emulator's virtualenv, on a free
+/// port; stopped by its own pid when dropped).
+struct OwnEmulator {
+    child: Child,
+    endpoint: String,
+}
+
+impl OwnEmulator {
+    fn start(root: &Path) -> anyhow::Result<OwnEmulator> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .context("finding a free port")?
+            .port();
+        let binary = root.join("target/emulator/venv/bin/moto_server");
+        let mut child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!("the bench's emulator exited at start ({status})");
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("the bench's emulator did not listen within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(OwnEmulator {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        })
+    }
+}
+
+impl Drop for OwnEmulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -518,7 +628,7 @@ impl Drop for ProxyProcess {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| {:<18} | {:<24} | {:>7} | {:>7} | {:>9} | {:>12} | {:>13} | {:>14} |",
+        "| {:<18} | {:<24} | {:>7} | {:>7} | {:>9} | {:>12} | {:>13} | {:>14} | {:>15} |",
         "case",
         "client",
         "entries",
@@ -526,11 +636,12 @@ fn print_table(rows: &[Row]) {
         "entries/s",
         "rm-s3 is",
         "delete phase",
-        "emulator CPU s"
+        "emulator CPU s",
+        "beyond emulator"
     );
     println!(
-        "|{:-<20}|{:-<26}|{:->9}|{:->9}|{:->11}|{:->14}|{:->15}|{:->16}|",
-        "", "", "", "", "", "", "", ""
+        "|{:-<20}|{:-<26}|{:->9}|{:->9}|{:->11}|{:->14}|{:->15}|{:->16}|{:->17}|",
+        "", "", "", "", "", "", "", "", ""
     );
     for row in rows {
         match &row.result {
@@ -543,7 +654,7 @@ fn print_table(rows: &[Row]) {
                     .map(|s| format!("{s:.2} s"))
                     .unwrap_or_else(|| "-".to_string());
                 println!(
-                    "| {:<18} | {:<24} | {:>7} | {:>7.2} | {:>9.0} | {:>12} | {:>13} | {:>14.2} |",
+                    "| {:<18} | {:<24} | {:>7} | {:>7.2} | {:>9.0} | {:>12} | {:>13} | {:>14.2} | {:>13.2} s |",
                     row.case,
                     row.client,
                     row.entries,
@@ -551,7 +662,8 @@ fn print_table(rows: &[Row]) {
                     row.entries as f64 / m.seconds,
                     speedup,
                     phase,
-                    m.server_cpu
+                    m.server_cpu,
+                    (m.seconds - m.server_cpu).max(0.0)
                 );
             }
             Err(why) => println!(
@@ -562,7 +674,9 @@ fn print_table(rows: &[Row]) {
     }
     println!(
         "(delete phase: rm-s3's own figure for emptying and deleting, after its plan; emulator CPU: \
-         what moto spent meanwhile, a floor for any client's time since moto works on one core)"
+         what moto spent meanwhile, a floor for any client's time since moto works on one core; \
+         beyond emulator: seconds minus emulator CPU, the time the client itself adds: start-up, \
+         round trips and latency not overlapped, its own CPU)"
     );
 }
 

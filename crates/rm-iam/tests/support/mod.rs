@@ -5,6 +5,7 @@
 
 use aws_sdk_iam::Client;
 use serde_json::Value;
+use testkit::proxy::{Record, Rule};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_rm-iam");
 
@@ -224,6 +225,16 @@ pub fn leftover<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
         .iter()
         .find(|a| a["kind"] == kind && a["name"] == name)
         .unwrap_or_else(|| panic!("no leftover {kind} {name} in {report:#}"))
+}
+
+/// The calls the proxy refused as AWS would, but for the DeleteConflicts of IAM's eventual
+/// consistency, which every run meets right after its detaches and must retry.
+pub fn refusals(log: &[Record]) -> Vec<&Record> {
+    log.iter()
+        .filter(|r| {
+            r.rule.is_some() && !r.succeeded() && r.rule != Some(Rule::IamEventualConsistency)
+        })
+        .collect()
 }
 
 pub fn unique(prefix: &str) -> String {

@@ -36,9 +36,10 @@ struct Args {
     /// Turn a rule off (repeatable): cloudfront-not-disabled, cloudfront-deploy,
     /// cloudfront-if-match, cloudfront-deployed-not-disabled, cloudfront-origin-access,
     /// cloudfront-lambda-associations, cognito-domain, cognito-deletion-protection,
-    /// cognito-update-verification, iam-delete-conflict, rest-api-delete-rate,
-    /// dynamodb-creating, dynamodb-deleting, lambda-edge-replica, s3-region-redirect,
-    /// missing-not-found.
+    /// cognito-update-verification, cognito-identity-pool-roles, iam-delete-conflict,
+    /// iam-eventual-consistency, iam-service-linked-role, iam-entities-boundary,
+    /// rest-api-delete-rate, dynamodb-creating, dynamodb-deleting, lambda-edge-replica,
+    /// s3-region-redirect, missing-not-found.
     #[arg(long = "disable-rule", value_name = "RULE")]
     disable_rules: Vec<Rule>,
     /// Turn a rule on (repeatable), e.g. on top of the passthrough profile.
@@ -63,6 +64,10 @@ struct Args {
     /// How long a Lambda@Edge replica refuses deletion after the first refusal.
     #[arg(long, value_parser = humantime::parse_duration)]
     edge_replica_time: Option<Duration>,
+    /// How long after a detach IAM DeleteRole / DeletePolicy still answer DeleteConflict
+    /// (0s turns it off).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    iam_consistency_window: Option<Duration>,
     /// Probability (0.0 to 1.0) that a request gets a fault.
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
@@ -132,6 +137,9 @@ impl Args {
         }
         if let Some(time) = self.edge_replica_time {
             config = config.edge_replica_time(time);
+        }
+        if let Some(window) = self.iam_consistency_window {
+            config = config.iam_consistency_window(window);
         }
         if let Some(latency) = self.latency {
             config = config.latency(latency);

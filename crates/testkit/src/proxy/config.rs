@@ -60,9 +60,33 @@ pub enum Rule {
     /// `UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate` (the request's, or
     /// the pool's when the request leaves it out), else `InvalidParameterException`.
     CognitoUpdateVerification,
+    /// moto has no SetIdentityPoolRoles / GetIdentityPoolRoles (it answers 500). The proxy serves
+    /// both from its own store of each identity pool's roles and role mappings (kept per
+    /// emulator for the whole process), and forgets a pool on DeleteIdentityPool.
+    CognitoIdentityPoolRoles,
     /// IAM DeletePolicy of a policy that is attached (also as a permissions boundary) or has
     /// non-default versions answers 409 `DeleteConflict`.
     IamDeleteConflict,
+    /// For [`ProxyConfig::iam_consistency_window`] after a successful DetachRolePolicy,
+    /// DeleteRolePolicy or RemoveRoleFromInstanceProfile, IAM DeleteRole of that role answers 409
+    /// `DeleteConflict`; after DetachRolePolicy, DetachUserPolicy, DetachGroupPolicy or
+    /// DeletePolicyVersion, DeletePolicy of that policy does: IAM is eventually consistent, and
+    /// moto is not.
+    IamEventualConsistency,
+    /// IAM DeleteRole of a service-linked role (path `/aws-service-role/`) answers 400
+    /// `UnmodifiableEntity` (moto deletes it); only DeleteServiceLinkedRole works. The first
+    /// GetServiceLinkedRoleDeletionStatus of a task started through the proxy reads
+    /// `IN_PROGRESS` (moto answers `SUCCEEDED` at once), so the status must be polled.
+    IamServiceLinkedRole,
+    /// moto ignores ListEntitiesForPolicy's `PolicyUsageFilter=PermissionsBoundary` and leaves
+    /// `PermissionsBoundaryUsageCount` out of GetPolicy. The proxy remembers the boundaries set
+    /// through it (CreateRole/CreateUser with `PermissionsBoundary`, Put/Delete
+    /// Role/UserPermissionsBoundary), confirms them with moto's GetRole/GetUser, answers the
+    /// filtered ListEntitiesForPolicy itself and puts the count into GetPolicy (and
+    /// [`Rule::IamDeleteConflict`] counts them). moto has no user boundaries at all: the proxy
+    /// serves Put/DeleteUserPermissionsBoundary and puts the boundary into GetUser. Kept per
+    /// emulator for the whole process, like [`Rule::CloudFrontOriginAccess`]'s memory.
+    IamEntitiesBoundary,
     /// API Gateway DeleteRestApi more often than once per [`ProxyConfig::rest_api_delete_window`]
     /// answers 429 `TooManyRequestsException`. Only successful deletes start the window.
     RestApiDeleteRate,
@@ -78,6 +102,15 @@ pub enum Rule {
     /// S3 requests signed for another region than the bucket's answer 301 `PermanentRedirect`
     /// with `x-amz-bucket-region`.
     S3RegionRedirect,
+    /// S3 GetBucketLocation answers 403 `AccessDenied` for buckets whose name contains a marker
+    /// ([`ProxyConfig::s3_location_denied`]; default `location-denied`), as when a bucket
+    /// policy or an SCP denies `s3:GetBucketLocation`. HeadBucket still answers.
+    S3LocationDenied,
+    /// S3 DeleteObjects answers 200 with per-key `<Error>` entries, leaving those keys in
+    /// place: every attempt at keys with a marker ([`ProxyConfig::s3_delete_fails`]; default
+    /// `testkit-delete-fails`, `InternalError`), the first attempt at others
+    /// ([`ProxyConfig::s3_delete_flaky`]; default `testkit-delete-flaky`, `SlowDown`).
+    S3DeleteObjectsErrors,
     /// Deleting an unknown REST API, usage plan, HTTP API, origin access control or identity,
     /// or event source mapping answers AWS's 404 (moto answers 500, or success). With
     /// [`Rule::CloudFrontOriginAccess`] on, an origin access identity is unknown when the
@@ -87,7 +120,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in a stable order.
-    pub const ALL: [Rule; 16] = [
+    pub const ALL: [Rule; 22] = [
         Rule::CloudFrontNotDisabled,
         Rule::CloudFrontDeploy,
         Rule::CloudFrontIfMatch,
@@ -97,12 +130,18 @@ impl Rule {
         Rule::CognitoDomain,
         Rule::CognitoDeletionProtection,
         Rule::CognitoUpdateVerification,
+        Rule::CognitoIdentityPoolRoles,
         Rule::IamDeleteConflict,
+        Rule::IamEventualConsistency,
+        Rule::IamServiceLinkedRole,
+        Rule::IamEntitiesBoundary,
         Rule::RestApiDeleteRate,
         Rule::DynamoDbCreating,
         Rule::DynamoDbDeleting,
         Rule::LambdaEdgeReplica,
         Rule::S3RegionRedirect,
+        Rule::S3LocationDenied,
+        Rule::S3DeleteObjectsErrors,
         Rule::MissingNotFound,
     ];
 
@@ -118,12 +157,18 @@ impl Rule {
             Rule::CognitoDomain => "cognito-domain",
             Rule::CognitoDeletionProtection => "cognito-deletion-protection",
             Rule::CognitoUpdateVerification => "cognito-update-verification",
+            Rule::CognitoIdentityPoolRoles => "cognito-identity-pool-roles",
             Rule::IamDeleteConflict => "iam-delete-conflict",
+            Rule::IamEventualConsistency => "iam-eventual-consistency",
+            Rule::IamServiceLinkedRole => "iam-service-linked-role",
+            Rule::IamEntitiesBoundary => "iam-entities-boundary",
             Rule::RestApiDeleteRate => "rest-api-delete-rate",
             Rule::DynamoDbCreating => "dynamodb-creating",
             Rule::DynamoDbDeleting => "dynamodb-deleting",
             Rule::LambdaEdgeReplica => "lambda-edge-replica",
             Rule::S3RegionRedirect => "s3-region-redirect",
+            Rule::S3LocationDenied => "s3-location-denied",
+            Rule::S3DeleteObjectsErrors => "s3-delete-objects-errors",
             Rule::MissingNotFound => "missing-not-found",
         }
     }
@@ -329,6 +374,7 @@ pub(crate) struct Timings {
     pub dynamodb_creating: Duration,
     pub dynamodb_deleting: Duration,
     pub edge_replica: Duration,
+    pub iam_consistency: Duration,
 }
 
 impl Timings {
@@ -347,6 +393,9 @@ impl Timings {
         dynamodb_deleting: Duration::from_secs(5),
         // Real AWS: hours after the distribution is gone. An hour outlasts any test run.
         edge_replica: Duration::from_secs(3600),
+        // Real AWS: usually well under a second, sometimes seconds. Long enough that a tool which
+        // does not retry DeleteConflict fails, short enough not to slow one that does.
+        iam_consistency: Duration::from_millis(300),
     };
 }
 
@@ -379,12 +428,15 @@ pub struct ProxyConfig {
     pub(crate) timings: Timings,
     pub(crate) faults: Option<FaultConfig>,
     pub(crate) latency: Latency,
+    /// Markers and codes of the S3 rules ([`Rule::S3LocationDenied`],
+    /// [`Rule::S3DeleteObjectsErrors`]).
+    pub(crate) s3: super::rules::S3Settings,
 }
 
 impl ProxyConfig {
     /// The "aws" profile: every realism rule on, AWS-like timings (CloudFront deploy 60 s,
     /// DistributionNotDisabled after Deployed 3 s, DeleteRestApi window 30 s, DynamoDB CREATING 5 s and DELETING 5 s, Lambda@Edge replicas
-    /// 1 h), no faults, no latency.
+    /// 1 h, IAM DeleteConflict after a detach 300 ms), no faults, no latency.
     pub fn aws(upstream: impl Into<String>) -> Self {
         ProxyConfig {
             rules: Rule::ALL.into_iter().collect(),
@@ -401,6 +453,7 @@ impl ProxyConfig {
             timings: Timings::AWS,
             faults: None,
             latency: Latency::default(),
+            s3: super::rules::S3Settings::default(),
         }
     }
 
@@ -462,6 +515,13 @@ impl ProxyConfig {
     /// How long a Lambda@Edge replica refuses deletion, counted from the first refusal.
     pub fn edge_replica_time(mut self, time: Duration) -> Self {
         self.timings.edge_replica = time;
+        self
+    }
+
+    /// How long after a detach IAM still answers `DeleteConflict` to DeleteRole / DeletePolicy
+    /// ([`Rule::IamEventualConsistency`]; default 300 ms); zero turns the rule off.
+    pub fn iam_consistency_window(mut self, window: Duration) -> Self {
+        self.timings.iam_consistency = window;
         self
     }
 

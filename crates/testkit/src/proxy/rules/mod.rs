@@ -9,11 +9,15 @@ mod cloudfront;
 mod cloudfront_access;
 mod cloudfront_memory;
 mod cognito;
+mod cognito_identity;
 mod dynamodb;
 mod iam;
+mod iam_boundary;
 mod lambda;
 mod missing;
 mod s3;
+
+pub(crate) use s3::S3Settings;
 
 use std::sync::{Arc, Mutex};
 
@@ -59,6 +63,11 @@ pub(crate) struct RuleState {
     dynamodb: Mutex<dynamodb::Tracker>,
     lambda: Mutex<lambda::Tracker>,
     s3: Mutex<s3::Tracker>,
+    iam: Mutex<iam::Tracker>,
+    /// Permissions boundaries set through a proxy: shared like `cloudfront_memory`.
+    iam_boundaries: Arc<Mutex<iam_boundary::Memory>>,
+    /// Identity pools' roles, which the proxy serves: shared like `cloudfront_memory`.
+    identity_pools: Arc<Mutex<cognito_identity::Memory>>,
 }
 
 impl RuleState {
@@ -71,6 +80,9 @@ impl RuleState {
             dynamodb: Mutex::default(),
             lambda: Mutex::default(),
             s3: Mutex::default(),
+            iam: Mutex::default(),
+            iam_boundaries: iam_boundary::memory_for(upstream),
+            identity_pools: cognito_identity::memory_for(upstream),
         }
     }
 }
@@ -86,6 +98,7 @@ pub(crate) async fn before(state: &State, ex: &Exchange<'_>) -> Verdict {
         },
         "apigatewayv2" => missing::before(state, ex).await,
         "cognito-idp" => cognito::before(state, ex).await,
+        "cognito-identity" => cognito_identity::before(state, ex).await,
         "iam" => iam::before(state, ex).await,
         "apigateway" => apigateway::before(state, ex).await,
         "dynamodb" => dynamodb::before(state, ex),
@@ -114,6 +127,8 @@ pub(crate) fn after(state: &State, ex: &Exchange<'_>, answer: Option<&mut Answer
         "dynamodb" => dynamodb::after(state, ex, answer?),
         "lambda" => lambda::after(state, ex, answer?),
         "s3" => s3::after(state, ex, answer?),
+        "iam" => iam::after(state, ex, answer?),
+        "cognito-identity" => cognito_identity::after(state, ex, answer?),
         _ => None,
     }
 }
