@@ -12,6 +12,7 @@ use aws_types::SdkConfig;
 use aws_types::region::Region;
 
 use crate::args::AwsArgs;
+use crate::backoff::Backoff;
 use crate::errors::bad_input;
 
 /// Attempts per request for bulk work. The SDK's default of 3 gives up too soon when deleting
@@ -145,18 +146,40 @@ async fn check_profile_exists(profile: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// STS GetCallerIdentity, with few retries: if this fails, the configuration is wrong, and
-/// retrying ten times would only delay the message.
+/// STS GetCallerIdentity. A failure that says the configuration is wrong (rejected or missing
+/// credentials, a refused connection, a timeout) is bad input at once: retrying would only delay
+/// the message. A transient one (throttling, a 5xx, a connection dropped mid-request) is retried
+/// for a few seconds, and if it outlasts that, it is not bad input: the run stops with exit 1 and
+/// the advice to run again (nothing has been changed yet).
 async fn who_am_i(config: &SdkConfig, endpoint: Option<&str>) -> anyhow::Result<(String, String)> {
     let sts_config = aws_sdk_sts::config::Builder::from(config)
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .retry_config(RetryConfig::disabled())
         .build();
     let sts = aws_sdk_sts::Client::from_conf(sts_config);
-    let identity = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|error| bad_input(describe_sts_failure(&error, endpoint)))?;
+    let mut backoff = Backoff::new(
+        Duration::from_millis(200),
+        Duration::from_secs(2),
+        Duration::from_secs(8),
+    );
+    let identity = loop {
+        match sts.get_caller_identity().send().await {
+            Ok(identity) => break identity,
+            Err(error) if is_transient(&error) => match backoff.next_delay() {
+                Some(delay) => {
+                    tracing::debug!(error = %DisplayErrorContext(&error), ?delay, "STS failed for now; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    return Err(anyhow::anyhow!(
+                        "{} (still failing after {:?} of retries; this looks temporary: run the same command again; nothing was changed)",
+                        describe_sts_failure(&error, endpoint),
+                        backoff.budget()
+                    ));
+                }
+            },
+            Err(error) => return Err(bad_input(describe_sts_failure(&error, endpoint))),
+        }
+    };
     let account = identity.account().unwrap_or_default().to_string();
     let arn = identity.arn().unwrap_or_default().to_string();
     if account.is_empty() {
@@ -165,6 +188,47 @@ async fn who_am_i(config: &SdkConfig, endpoint: Option<&str>) -> anyhow::Result<
         ));
     }
     Ok((account, arn))
+}
+
+/// Error codes AWS uses for throttling, across protocols.
+const THROTTLING_CODES: [&str; 6] = [
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+];
+
+/// Whether a failed STS call is worth another try: throttling, a server error, or a connection
+/// that opened and then broke. Not: an answer that rejects the credentials, no credentials, a
+/// refused connection or a timeout (a wrong endpoint).
+fn is_transient(
+    error: &SdkError<
+        aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> bool {
+    match error {
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || service
+                    .err()
+                    .code()
+                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
+        }
+        SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(failure) => {
+            let cause = innermost_cause(error).to_lowercase();
+            !failure.is_timeout()
+                && !failure.is_user()
+                && !cause.contains("refused")
+                && !cause.contains("credential")
+                && !cause.contains("dns")
+                && !cause.contains("resolve")
+        }
+        _ => false,
+    }
 }
 
 /// One line that says what is wrong with the configuration, from a failed GetCallerIdentity.

@@ -353,7 +353,7 @@ impl Removal<'_> {
     /// between polls is fixed at 60 s minimum in the generated code, so a test with a simulated
     /// 1-2 s deploy would wait a minute per distribution, and a second code path for tests would
     /// leave the real one untested. This loop is bounded by the same deadline, polls at
-    /// `--poll-interval` (30 s by default; tests set RM_CLOUDFRONT_POLL_INTERVAL), and keeps the
+    /// `--poll-interval` (10 s by default; tests set RM_CLOUDFRONT_POLL_INTERVAL), and keeps the
     /// ETag of the answer that says Deployed for the delete.
     async fn wait_until_deployed(&self) -> Deploy {
         let id = self.id;

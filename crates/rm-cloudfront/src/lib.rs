@@ -31,8 +31,11 @@ pub const CLOUDFRONT_REGION: &str = "us-east-1";
 /// minutes (AWS-NOTES.md); past this the distributions are reported as pending.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(45 * 60);
 
-/// Default time between two GetDistribution calls while waiting for `Deployed`.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// Default time between two GetDistribution calls while waiting for `Deployed`. Short, because
+/// the deploy ends at a moment nobody can predict and GetDistribution is cheap: with clean-all's
+/// head start, step 6 usually finds the deploy nearly done, and a 30 s poll cost it up to 30 s
+/// (`cargo xtask bench workshop` showed step 6 sleeping past the end of the deploy).
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A distribution id: CloudFront's are `E` plus 12 or 13 upper-case letters and digits; moto's
 /// start with any upper-case letter, hence no check on the first character.

@@ -246,3 +246,62 @@ async fn throttling_and_server_errors_are_retried() {
         assert!(!exists(name).await);
     }
 }
+
+/// rm-dynamodb deleting `name` through `proxy`.
+fn delete_through(proxy: &Proxy, name: &str) -> std::process::Output {
+    command(BIN)
+        .args(["--table", name, "-y", "--endpoint-url", proxy.endpoint()])
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn passing_faults_on_the_identity_check_are_retried() {
+    // Every kind once: throttling, 500, 503, and connections dropped before and after the
+    // request reached STS. None of them says the configuration is wrong.
+    let proxy = Proxy::start(
+        ProxyConfig::aws(endpoint()).faults(
+            FaultConfig::new(5, 1.0)
+                .services(["sts"])
+                .max_faults(FaultKind::ALL.len() as u64),
+        ),
+    )
+    .unwrap();
+    let name = unique_name("StsFlaky");
+    create_table(&Client::new(&sdk_config().await), &name).await;
+
+    let output = delete_through(&proxy, &name);
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(proxy.faults().len(), FaultKind::ALL.len());
+    assert!(!exists(&name).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lasting_sts_outage_is_exit_1_with_advice_not_bad_input() {
+    let proxy = Proxy::start(
+        ProxyConfig::aws(endpoint()).faults(
+            FaultConfig::new(9, 1.0)
+                .kinds([FaultKind::ServiceUnavailable])
+                .services(["sts"]),
+        ),
+    )
+    .unwrap();
+    let name = unique_name("StsDown");
+    create_table(&Client::new(&sdk_config().await), &name).await;
+
+    let output = delete_through(&proxy, &name);
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    assert!(proxy.faults().len() > 3, "STS was not retried");
+    assert!(proxy.calls_to("dynamodb").is_empty());
+    assert!(exists(&name).await, "the table was deleted");
+}

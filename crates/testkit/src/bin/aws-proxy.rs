@@ -39,7 +39,7 @@ struct Args {
     /// cognito-update-verification, cognito-identity-pool-roles, iam-delete-conflict,
     /// iam-eventual-consistency, iam-service-linked-role, iam-entities-boundary,
     /// rest-api-delete-rate, dynamodb-creating, dynamodb-deleting, lambda-edge-replica,
-    /// s3-region-redirect, missing-not-found.
+    /// s3-region-redirect, s3-location-denied, s3-delete-objects-errors, missing-not-found.
     #[arg(long = "disable-rule", value_name = "RULE")]
     disable_rules: Vec<Rule>,
     /// Turn a rule on (repeatable), e.g. on top of the passthrough profile.
