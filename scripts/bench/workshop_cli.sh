@@ -89,7 +89,7 @@ clean_copy() {
 
     say "copy $s: 5. Cognito"
     local pool domain identity_pool
-    pool=$(aws cognito-idp list-user-pools --max-results 60 \
+    pool=$(aws cognito-idp list-user-pools --page-size 60 \
         --query "UserPools[?Name=='easyshop-user-pool$s'].Id" --output text)
     domain=$(aws cognito-idp describe-user-pool --user-pool-id "$pool" \
         --query 'UserPool.Domain' --output text)
@@ -98,7 +98,7 @@ clean_copy() {
     fi
     aws cognito-idp delete-user-pool --user-pool-id "$pool"
     local identity_name="easyshop_identity_pool${s//-/_}"
-    identity_pool=$(aws cognito-identity list-identity-pools --max-results 60 \
+    identity_pool=$(aws cognito-identity list-identity-pools --page-size 60 \
         --query "IdentityPools[?IdentityPoolName=='$identity_name'].IdentityPoolId" --output text)
     aws cognito-identity delete-identity-pool --identity-pool-id "$identity_pool"
 

@@ -14,23 +14,7 @@ async fn assert_bad_input(args: &[&str], expected: &str) {
 
     let output = command().args(&args).output().expect("run the binary");
 
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{args:?}: {}",
-        describe(&output)
-    );
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(stderr.starts_with("rm-cloudfront: error: "), "{stderr}");
-    assert!(
-        stderr.contains(expected),
-        "{args:?}: {stderr:?} does not mention {expected:?}"
-    );
+    testkit::assert_bad_input("rm-cloudfront", &format!("{args:?}"), &output, expected);
     assert_eq!(
         enabled(&cf, &id).await,
         Some(true),

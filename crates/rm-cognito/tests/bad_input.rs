@@ -18,18 +18,7 @@ async fn assert_bad_input(args: &[&str], expected: &str) {
 
     let output = command(BIN).args(&args).output().unwrap();
 
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {}", show(&output));
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(stderr.starts_with("rm-cognito: error: "), "{stderr}");
-    assert!(
-        stderr.contains(expected),
-        "{args:?}: {stderr:?} does not mention {expected:?}"
-    );
+    testkit::assert_bad_input("rm-cognito", &format!("{args:?}"), &output, expected);
     assert!(
         pool_exists(&idp, &pool).await,
         "{args:?}: the pool was deleted"

@@ -18,18 +18,7 @@ async fn assert_bad_input(args: &[&str], expected: &str) {
 
     let output = command(BIN).args(&args).output().unwrap();
 
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {}", show(&output));
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(stderr.starts_with("rm-iam: error: "), "{stderr}");
-    assert!(
-        stderr.contains(expected),
-        "{args:?}: {stderr:?} does not mention {expected:?}"
-    );
+    testkit::assert_bad_input("rm-iam", &format!("{args:?}"), &output, expected);
     assert!(
         role_exists(&iam, &role).await,
         "{args:?}: the role was deleted"

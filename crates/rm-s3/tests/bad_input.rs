@@ -16,18 +16,7 @@ async fn assert_bad_input(args: &[&str], expected: &str) {
 
     let output = command(BIN).args(&args).output().unwrap();
 
-    let stderr = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: stderr {stderr}");
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(stderr.starts_with("rm-s3: error: "), "{stderr}");
-    assert!(
-        stderr.contains(expected),
-        "{args:?}: {stderr:?} does not mention {expected:?}"
-    );
+    testkit::assert_bad_input("rm-s3", &format!("{args:?}"), &output, expected);
     assert_eq!(
         object_count(&s3, &bucket).await,
         3,
