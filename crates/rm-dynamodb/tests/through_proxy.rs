@@ -305,3 +305,56 @@ async fn a_lasting_sts_outage_is_exit_1_with_advice_not_bad_input() {
     assert!(proxy.calls_to("dynamodb").is_empty());
     assert!(exists(&name).await, "the table was deleted");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fault_that_outlasts_the_retries_is_exit_1_with_a_report_and_a_rerun_finishes() {
+    // DeleteTable answers 503 every time: the SDK's ten attempts run out.
+    let outage = Proxy::start(
+        ProxyConfig::aws(endpoint()).faults(
+            FaultConfig::new(3, 1.0)
+                .kinds([FaultKind::ServiceUnavailable])
+                .operations(["DeleteTable"]),
+        ),
+    )
+    .unwrap();
+    let name = unique_name("Outage");
+    create_table(&Client::new(&sdk_config().await), &name).await;
+
+    let failed = command(BIN)
+        .args([
+            "--table",
+            &name,
+            "-y",
+            "--output",
+            "json",
+            "--endpoint-url",
+            outage.endpoint(),
+        ])
+        .output()
+        .unwrap();
+
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    let outcome = &report(&failed)["actions"][0]["outcome"];
+    assert_eq!(outcome["status"], "failed", "{outcome}");
+    assert!(
+        outcome.to_string().contains("ServiceUnavailable"),
+        "the report does not say why: {outcome}"
+    );
+    assert!(exists(&name).await);
+
+    // The same command once the outage is over.
+    let healthy = Proxy::start(ProxyConfig::aws(endpoint())).unwrap();
+    let rerun = delete_through(&healthy, &name);
+    assert_eq!(
+        rerun.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    assert!(!exists(&name).await);
+}
