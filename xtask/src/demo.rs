@@ -55,18 +55,23 @@ fn run_demo(sh: &Shell, args: &DemoArgs, endpoint: &str, suffix: &str) -> anyhow
     let dir = sh.current_dir().join("target/demo");
     std::fs::create_dir_all(&dir)?;
     let manifest = dir.join("cleanup.toml");
-    println!("demo: creating the EasyShop workshop (and decoys) in the emulator at {endpoint}");
-    seed(sh, endpoint, suffix, true, Some(&manifest))?;
+    // The emulator deletes an enabled distribution and finishes every change at once; the
+    // proxy makes it refuse and take time like AWS (shortened: seconds, not minutes). The
+    // workshop is created through it too: it keeps what moto forgets (which OAC a distribution
+    // uses, an identity pool's roles), so the teardown meets them as it would on AWS.
+    let proxy = AwsProxy::start(sh, args, endpoint)?;
+    println!(
+        "demo: creating the EasyShop workshop (and decoys) in the emulator at {endpoint}, through the real-AWS behaviour proxy at {}",
+        proxy.endpoint
+    );
+    seed(sh, &proxy.endpoint, suffix, true, Some(&manifest))?;
     println!(
         "demo: the manifest naming exactly what was created: {}",
         manifest.display()
     );
-    // The emulator deletes an enabled distribution and finishes every change at once; the
-    // proxy makes it refuse and take time like AWS (shortened: seconds, not minutes).
-    let proxy = AwsProxy::start(sh, args, endpoint)?;
     println!(
-        "demo: the step binaries talk to it through the real-AWS behaviour proxy at {} (a CloudFront change takes {} to deploy here, 5 to 40 minutes on AWS)\n",
-        proxy.endpoint, DEMO_DEPLOY_TIME
+        "demo: the step binaries talk to the emulator through the proxy (a CloudFront change takes {} to deploy here, 5 to 40 minutes on AWS)\n",
+        DEMO_DEPLOY_TIME
     );
 
     let manifest_args = ManifestArgs {
