@@ -13,54 +13,6 @@ use serde_json::Value;
 use support::{bin_dir, text, workspace, xtask};
 use testkit::proxy::{Proxy, ProxyConfig};
 
-static WORKSPACE_ROOT: std::sync::LazyLock<std::path::PathBuf> =
-    std::sync::LazyLock::new(workspace);
-
-/// A moto server of this test's own, stopped (by its pid) when dropped. moto's
-/// ListOriginAccessControls ignores `Marker` and always answers the first 100 (the proxy has no
-/// rule for it yet): in the shared emulator, where other tests leave hundreds of OACs, the ones
-/// made here could never be listed.
-struct PrivateMoto {
-    child: std::process::Child,
-    endpoint: String,
-}
-
-impl PrivateMoto {
-    fn start() -> PrivateMoto {
-        let server = WORKSPACE_ROOT.join("target/emulator/venv/bin/moto_server");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = PrivateMoto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..150 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return moto;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("moto did not start on port {port}");
-    }
-}
-
-impl Drop for PrivateMoto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 use testkit::unique_name;
 
 /// Runs a boto3 script with the emulator's python against `endpoint` (as `E`), with `ARGS` (a
@@ -110,9 +62,9 @@ fn step_binary(binary: &str, args: &[&str], proxy: &Proxy) -> Output {
 
 #[test]
 fn verify_names_orphaned_origin_access_and_console_policies_until_they_are_deleted() {
-    let moto = PrivateMoto::start();
+    let moto = testkit::PrivateMoto::start();
     let proxy = Proxy::start(
-        ProxyConfig::aws(moto.endpoint.clone())
+        ProxyConfig::aws(moto.endpoint())
             .cloudfront_deploy_time(Duration::ZERO)
             .cloudfront_settle_time(Duration::ZERO),
     )

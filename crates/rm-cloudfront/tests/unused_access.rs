@@ -15,58 +15,10 @@ use support::*;
 use testkit::proxy::{Proxy, ProxyConfig};
 use testkit::{sdk_config_for, unique_name};
 
-static WORKSPACE_ROOT: std::sync::LazyLock<std::path::PathBuf> =
-    std::sync::LazyLock::new(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
-
-/// A moto server of this test's own, stopped (by its pid) when dropped. moto's
-/// ListOriginAccessControls ignores `Marker` and always answers the first 100 (the proxy has no
-/// rule for it yet): in the shared emulator, where other tests leave hundreds of OACs, the ones
-/// made here could never be listed.
-struct PrivateMoto {
-    child: std::process::Child,
-    endpoint: String,
-}
-
-impl PrivateMoto {
-    fn start() -> PrivateMoto {
-        let server = WORKSPACE_ROOT.join("target/emulator/venv/bin/moto_server");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = PrivateMoto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..150 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return moto;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("moto did not start on port {port}");
-    }
-}
-
-impl Drop for PrivateMoto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The proxy as in the other tests (`aws_proxy`), in front of a private moto.
-fn private_proxy(moto: &PrivateMoto) -> Proxy {
+fn private_proxy(moto: &testkit::PrivateMoto) -> Proxy {
     Proxy::start(
-        ProxyConfig::aws(moto.endpoint.clone())
+        ProxyConfig::aws(moto.endpoint())
             .cloudfront_settle_time(std::time::Duration::ZERO)
             .cloudfront_deploy_time(DEPLOY),
     )
@@ -154,7 +106,7 @@ fn planned(report: &Value) -> Vec<(String, String)> {
 /// OAC and an OAI named after a bucket that shares the name's prefix (all kept).
 #[tokio::test(flavor = "multi_thread")]
 async fn unused_access_made_for_the_bucket_is_planned_then_deleted_and_decoys_stay() {
-    let moto = PrivateMoto::start();
+    let moto = testkit::PrivateMoto::start();
     let proxy = private_proxy(&moto);
     let cf = through(&proxy).await;
     let bucket = unique_name("frontend").to_lowercase();
@@ -240,7 +192,7 @@ async fn unused_access_made_for_the_bucket_is_planned_then_deleted_and_decoys_st
 /// an OAC whose name extends it is not selected.
 #[tokio::test(flavor = "multi_thread")]
 async fn unused_access_by_exact_name_skips_one_in_use_and_longer_names() {
-    let moto = PrivateMoto::start();
+    let moto = testkit::PrivateMoto::start();
     let proxy = private_proxy(&moto);
     let cf = through(&proxy).await;
     let name = unique_name("easyshop-frontend-oac");

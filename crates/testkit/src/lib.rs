@@ -3,7 +3,9 @@
 
 pub mod bad_input;
 pub mod emulator;
+pub mod private_moto;
 pub mod proxy;
 
 pub use bad_input::assert_bad_input;
 pub use emulator::{ACCOUNT, REGION, command, endpoint, sdk_config, sdk_config_for, unique_name};
+pub use private_moto::PrivateMoto;
