@@ -35,6 +35,26 @@ REGION="us-east-1"
 aws() { "$AWS_BIN" --endpoint-url "$ENDPOINT" --region "$REGION" "$@"; }
 say() { echo "[$(date +%T)] $*" >&2; }
 
+# The id of the user pool named $1. list-user-pools requires --max-results, and an explicit
+# --max-results turns the CLI's own pagination off: follow NextToken by hand.
+find_user_pool() {
+    local token="" out id next
+    while :; do
+        out=$(aws cognito-idp list-user-pools --max-results 60 ${token:+--next-token "$token"} \
+            --query "[UserPools[?Name=='$1'].Id | [0], NextToken]" --output text)
+        id=${out%%$'\t'*}
+        next=${out#*$'\t'}
+        if [[ -n "$id" && "$id" != "None" ]]; then
+            echo "$id"
+            return 0
+        fi
+        if [[ -z "$next" || "$next" == "None" || "$next" == "$out" ]]; then
+            return 1
+        fi
+        token=$next
+    done
+}
+
 clean_copy() {
     local s="$1"
 
@@ -89,8 +109,7 @@ clean_copy() {
 
     say "copy $s: 5. Cognito"
     local pool domain identity_pool
-    pool=$(aws cognito-idp list-user-pools --page-size 60 \
-        --query "UserPools[?Name=='easyshop-user-pool$s'].Id" --output text)
+    pool=$(find_user_pool "easyshop-user-pool$s")
     domain=$(aws cognito-idp describe-user-pool --user-pool-id "$pool" \
         --query 'UserPool.Domain' --output text)
     if [[ -n "$domain" && "$domain" != "None" ]]; then
@@ -98,7 +117,7 @@ clean_copy() {
     fi
     aws cognito-idp delete-user-pool --user-pool-id "$pool"
     local identity_name="easyshop_identity_pool${s//-/_}"
-    identity_pool=$(aws cognito-identity list-identity-pools --page-size 60 \
+    identity_pool=$(aws cognito-identity list-identity-pools --max-results 60 \
         --query "IdentityPools[?IdentityPoolName=='$identity_name'].IdentityPoolId" --output text)
     aws cognito-identity delete-identity-pool --identity-pool-id "$identity_pool"
 
