@@ -55,6 +55,22 @@ find_user_pool() {
     done
 }
 
+# Deletes distribution $1 once the waiter has seen it Deployed. Right after that, CloudFront may
+# still answer DistributionNotDisabled for a few seconds (AWS-NOTES.md): like a reader who meets
+# the error, try again after a pause (5 s, up to 12 times).
+delete_distribution() {
+    local etag attempt
+    for attempt in $(seq 12); do
+        etag=$(aws cloudfront get-distribution --id "$1" --query ETag --output text)
+        if aws cloudfront delete-distribution --id "$1" --if-match "$etag" 2> /dev/null; then
+            return 0
+        fi
+        say "delete-distribution $1 refused (attempt $attempt); trying again in 5 s"
+        sleep 5
+    done
+    aws cloudfront delete-distribution --id "$1" --if-match "$etag"
+}
+
 clean_copy() {
     local s="$1"
 
@@ -135,8 +151,7 @@ clean_copy() {
         --distribution-config "file://$tmp" > /dev/null
     rm -f "$tmp"
     aws cloudfront wait distribution-deployed --id "$dist"
-    etag=$(aws cloudfront get-distribution --id "$dist" --query ETag --output text)
-    aws cloudfront delete-distribution --id "$dist" --if-match "$etag"
+    delete_distribution "$dist"
     for oac in $oacs; do
         etag=$(aws cloudfront get-origin-access-control --id "$oac" --query ETag --output text)
         aws cloudfront delete-origin-access-control --id "$oac" --if-match "$etag"

@@ -31,6 +31,20 @@ const MAX_ROUNDS: u32 = 8;
 /// while after its last distribution is deleted.
 const ACCESS_ATTEMPTS: u32 = 6;
 
+/// The first pause after DistributionNotDisabled right after Deployed. AWS's window is seconds
+/// long, so waiting a whole poll interval (10 s, meant for deploys of minutes) would add most of
+/// that interval to every distribution.
+const FIRST_SETTLE_PAUSE: Duration = Duration::from_secs(2);
+
+/// The pause before the `n`th (from 1) retry of a delete refused right after Deployed: 2 s (or
+/// the poll interval, when shorter), doubled each time up to 30 s.
+fn settle_pause(poll_interval: Duration, n: u32) -> Duration {
+    poll_interval
+        .min(FIRST_SETTLE_PAUSE)
+        .saturating_mul(1 << n.saturating_sub(1).min(8))
+        .min(Duration::from_secs(30))
+}
+
 pub(crate) async fn apply(client: &Client, plan: &mut Plan, options: Options, ctx: &ApplyContext) {
     // One deadline for all: they wait side by side, so --max-wait bounds the whole run.
     let deadline = Instant::now() + options.max_wait;
@@ -259,12 +273,10 @@ impl Removal<'_> {
             .set_message(format!("distribution {}: {what}", self.id));
     }
 
-    /// The pause before the `n`th retry of a delete refused right after Deployed: the poll
-    /// interval doubled each time up to 30 s, cut at the deadline.
+    /// The pause before the `n`th retry of a delete refused right after Deployed, cut at the
+    /// deadline.
     fn backoff(&self, n: u32) -> Duration {
-        let grown = self.options.poll_interval.saturating_mul(1 << n.min(8));
-        grown
-            .min(Duration::from_secs(30))
+        settle_pause(self.options.poll_interval, n)
             .min(self.deadline.saturating_duration_since(Instant::now()))
     }
 
@@ -552,6 +564,19 @@ mod tests {
         list.iter()
             .map(|(id, o)| (id.to_string(), o.clone()))
             .collect()
+    }
+
+    #[test]
+    fn a_delete_refused_right_after_deployed_is_retried_within_seconds_then_less_often() {
+        let secs = |poll: u64| -> Vec<u64> {
+            (1..=6)
+                .map(|n| settle_pause(Duration::from_secs(poll), n).as_secs())
+                .collect()
+        };
+        // The default 10 s poll: the first retry comes 2 s later, not 10 or 20.
+        assert_eq!(secs(10), [2, 4, 8, 16, 30, 30]);
+        // A shorter poll interval (the demo's 1 s) is never lengthened.
+        assert_eq!(secs(1), [1, 2, 4, 8, 16, 30]);
     }
 
     #[test]
