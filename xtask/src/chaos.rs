@@ -31,7 +31,7 @@ use serde::Serialize;
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
-use crate::emulator;
+use crate::{emulator, local_env};
 
 /// The step binaries and the proxy, as built for a run.
 const BINARIES: [&str; 7] = [
@@ -248,13 +248,13 @@ fn binaries(sh: &Shell, args: &ChaosArgs) -> anyhow::Result<PathBuf> {
             let profile: &[&str] = if args.debug { &[] } else { &["--release"] };
             let packages: Vec<String> = BINARIES.iter().map(|b| format!("--package={b}")).collect();
             eprintln!("chaos: building the step binaries and aws-proxy");
-            cmd!(sh, "cargo build --quiet {profile...} {packages...}")
+            crate::plain_cargo(cmd!(sh, "cargo build --quiet {profile...} {packages...}"))
                 .run()
                 .context("building the step binaries")?;
-            cmd!(
+            crate::plain_cargo(cmd!(
                 sh,
                 "cargo build --quiet {profile...} -p testkit --bin aws-proxy"
-            )
+            ))
             .run()
             .context("building aws-proxy")?;
             let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -821,21 +821,10 @@ impl Interrupt {
     }
 }
 
-/// The step binaries' environment: dummy credentials only the emulator accepts, the user's AWS
-/// configuration hidden, fast CloudFront polling.
+/// The step binaries' environment: the local emulator's (dummy credentials, the user's AWS
+/// configuration hidden) and fast CloudFront polling.
 fn hermetic(command: &mut Command) {
-    command
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("RM_CLOUDFRONT_POLL_INTERVAL", "1s")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("RUST_LOG");
+    local_env::apply(command).env("RM_CLOUDFRONT_POLL_INTERVAL", "1s");
 }
 
 /// Latency jitter for one seed: each service gets its own delay of 0 to 40 ms, and a few

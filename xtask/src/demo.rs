@@ -159,10 +159,10 @@ impl AwsProxy {
             Some(dir) => dir.join("aws-proxy"),
             None => {
                 let profile: &[&str] = if args.debug { &[] } else { &["--release"] };
-                cmd!(
+                crate::plain_cargo(cmd!(
                     sh,
                     "cargo build --quiet {profile...} -p testkit --bin aws-proxy"
-                )
+                ))
                 .run()
                 .context("building the aws-proxy binary")?;
                 sh.current_dir()

@@ -7,6 +7,7 @@ mod clean_all;
 mod demo;
 mod discover;
 mod emulator;
+mod local_env;
 mod manifest;
 mod runner;
 mod steps;
@@ -51,6 +52,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// A cargo command as if started from the shell. `cargo xtask` starts us through `cargo run`,
+/// which describes the xtask package in our environment (`CARGO_PKG_NAME=xtask`,
+/// `CARGO_MANIFEST_DIR=.../xtask`, ...). Passed on to a cargo command, those values differ from a
+/// plain `cargo build`'s, and a build script that watches them (ring's does, and rustls and every
+/// AWS SDK crate sit above ring) reruns: each switch between `cargo test` and `cargo xtask test`
+/// recompiled all the SDK crates. Every cargo command xtask runs goes through here.
+pub(crate) fn plain_cargo(mut command: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_run) {
+            command = command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// The variables `cargo run` sets to describe the package it runs (not cargo's own settings,
+/// such as `CARGO_HOME` or `CARGO_TARGET_DIR`, which the user may have set and must keep).
+fn set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
 fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
@@ -88,4 +115,34 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
 fn project_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_by_cargo_run;
+
+    #[test]
+    fn only_the_outer_packages_description_is_dropped_from_our_cargo_commands() {
+        for name in [
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+        ] {
+            assert!(set_by_cargo_run(name), "{name} should be dropped");
+        }
+        // The user's cargo settings stay: dropping them would build somewhere else, or differently.
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_JOBS",
+            "CARGO_INCREMENTAL",
+            "RUSTFLAGS",
+        ] {
+            assert!(!set_by_cargo_run(name), "{name} should be kept");
+        }
+    }
 }

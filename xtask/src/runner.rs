@@ -211,7 +211,7 @@ fn build(sh: &Shell, steps: &[StepInfo], debug: bool) -> anyhow::Result<PathBuf>
         "xtask: building the step binaries ({})",
         if debug { "debug" } else { "release" }
     );
-    cmd!(sh, "cargo build --quiet {profile...} {packages...}")
+    crate::plain_cargo(cmd!(sh, "cargo build --quiet {profile...} {packages...}"))
         .run()
         .context("building the step binaries")?;
     let target = std::env::var_os("CARGO_TARGET_DIR")

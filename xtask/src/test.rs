@@ -26,7 +26,7 @@ pub fn run(sh: &Shell, args: &[String]) -> anyhow::Result<ExitCode> {
             sh.push_env("AWS_REGION", "us-east-1"),
             sh.push_env("AWS_EC2_METADATA_DISABLED", "true"),
         ];
-        cmd!(sh, "cargo test --workspace --no-fail-fast {args...}").run()
+        crate::plain_cargo(cmd!(sh, "cargo test --workspace --no-fail-fast {args...}")).run()
     };
     if already_running.is_none()
         && let Err(error) = emulator::stop(sh)

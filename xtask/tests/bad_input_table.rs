@@ -415,18 +415,9 @@ fn command_for(case: &Case, proxy: &str, dir: &Path, args: Vec<OsString>) -> Com
         command
     } else {
         let mut command = Command::new(bin_dir().join(case.tool));
-        command
+        testkit::hermetic(&mut command)
             .args(&args)
-            .env("AWS_ENDPOINT_URL", proxy)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("NO_COLOR", "1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("RUST_LOG");
+            .env("AWS_ENDPOINT_URL", proxy);
         command
     };
     if case.no_credentials {

@@ -7,7 +7,7 @@ mod support;
 use std::process::{Command, Output};
 
 use support::{bin_dir, workspace};
-use testkit::{REGION, endpoint, unique_name};
+use testkit::{endpoint, unique_name};
 
 const SECRET_KEY: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYsecretKEY0003";
 const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN0004";
@@ -26,7 +26,8 @@ const RUNS: &[(&str, &[&str])] = &[
 
 fn binary(tool: &str, bucket: &str, extra: &[&str]) -> Output {
     let (_, args) = RUNS.iter().find(|(t, _)| *t == tool).unwrap();
-    Command::new(bin_dir().join(tool))
+    // The hermetic environment, with credentials that look real enough to be worth hiding.
+    testkit::hermetic(&mut Command::new(bin_dir().join(tool)))
         .args(args.iter().map(|a| a.replace("{bucket}", bucket)))
         .args(["--yes"])
         .args(extra)
@@ -34,13 +35,6 @@ fn binary(tool: &str, bucket: &str, extra: &[&str]) -> Output {
         .env("AWS_ACCESS_KEY_ID", "ASIASECRETSTEST")
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
-        .env("AWS_REGION", REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("RUST_LOG")
         .output()
         .unwrap()
 }

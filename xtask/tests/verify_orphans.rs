@@ -46,16 +46,9 @@ fn boto3(endpoint: &str, args: &Value, body: &str) -> Value {
 
 /// A step binary, as verify's hint says to run it, with `-y`.
 fn step_binary(binary: &str, args: &[&str], proxy: &Proxy) -> Output {
-    Command::new(bin_dir().join(binary))
+    testkit::hermetic(&mut Command::new(bin_dir().join(binary)))
         .args(args)
         .args(["-y", "--no-progress", "--endpoint-url", proxy.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", testkit::REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap()
 }

@@ -9,24 +9,13 @@ use std::time::{Duration, Instant};
 
 use support::{Account, BIN, describe, json, outcome};
 use testkit::proxy::{Proxy, ProxyConfig, Record, Rule};
-use testkit::{REGION, command, endpoint, unique_name};
+use testkit::{command, endpoint, hermetic, unique_name};
 
 /// The binary through the proxy, JSON report on stdout, both streams captured.
 fn spawn_through(proxy: &Proxy, args: &[&str]) -> std::process::Child {
-    Command::new(BIN)
+    hermetic(&mut Command::new(BIN))
         .args(args)
         .args(["-y", "--output", "json", "--endpoint-url", proxy.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

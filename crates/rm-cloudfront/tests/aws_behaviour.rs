@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudfront::Client;
 use support::*;
 use testkit::proxy::{FaultConfig, FaultKind, Proxy, ProxyConfig, Record, Rule};
-use testkit::{REGION, endpoint, sdk_config_for};
+use testkit::{endpoint, hermetic, sdk_config_for};
 
 fn run_through(proxy: &Proxy, args: &[&str]) -> Output {
     command()
@@ -27,22 +27,10 @@ fn run_through(proxy: &Proxy, args: &[&str]) -> Output {
 /// The binary as a child process (for Ctrl-C and for changes made while it runs), with the
 /// same hermetic environment as `testkit::command`.
 fn spawn_through(proxy: &Proxy, args: &[&str]) -> std::process::Child {
-    Command::new(BIN)
+    hermetic(&mut Command::new(BIN))
         .args(args)
         .args(["-y", "--output", "json", "--endpoint-url", proxy.endpoint()])
-        .env("AWS_ENDPOINT_URL", endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_COLOR", "1")
         .env("RM_CLOUDFRONT_POLL_INTERVAL", POLL)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

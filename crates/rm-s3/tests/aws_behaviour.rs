@@ -280,7 +280,7 @@ async fn ctrl_c_stops_promptly_with_a_partial_report_and_a_rerun_finishes() {
     )
     .unwrap();
 
-    let mut child = Command::new(BIN)
+    let mut child = testkit::hermetic(&mut Command::new(BIN))
         .args([
             "--bucket",
             &name,
@@ -288,15 +288,6 @@ async fn ctrl_c_stops_promptly_with_a_partial_report_and_a_rerun_finishes() {
             "--endpoint-url",
             proxy.endpoint(),
         ])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -65,9 +65,18 @@ pub fn unique_name(prefix: &str) -> String {
 /// emulator with dummy credentials and never to a real account: profiles and config files of
 /// the developer's machine are hidden from it.
 pub fn command(binary: &str) -> assert_cmd::Command {
-    let mut command = assert_cmd::Command::new(binary);
+    let mut command = std::process::Command::new(binary);
+    hermetic(&mut command).env("AWS_ENDPOINT_URL", endpoint());
+    assert_cmd::Command::from_std(command)
+}
+
+/// The environment of [`command`] for a `std::process::Command` (a test that spawns the binary
+/// to interrupt it, or runs another program): dummy credentials only the emulator accepts, the
+/// developer's profiles, config files, session token and instance metadata out of reach, no
+/// colour, no `RUST_LOG`. The endpoint is the caller's to set (`AWS_ENDPOINT_URL` or
+/// `--endpoint-url`). Later `env` calls on the command override these.
+pub fn hermetic(command: &mut std::process::Command) -> &mut std::process::Command {
     command
-        .env("AWS_ENDPOINT_URL", endpoint())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", REGION)
@@ -78,6 +87,5 @@ pub fn command(binary: &str) -> assert_cmd::Command {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("RUST_LOG");
-    command
+        .env_remove("RUST_LOG")
 }

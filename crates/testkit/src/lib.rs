@@ -7,5 +7,7 @@ pub mod private_moto;
 pub mod proxy;
 
 pub use bad_input::assert_bad_input;
-pub use emulator::{ACCOUNT, REGION, command, endpoint, sdk_config, sdk_config_for, unique_name};
+pub use emulator::{
+    ACCOUNT, REGION, command, endpoint, hermetic, sdk_config, sdk_config_for, unique_name,
+};
 pub use private_moto::PrivateMoto;

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-use crate::emulator;
+use crate::{emulator, local_env};
 
 const USAGE: &str = "usage: cargo xtask bench proxy [--requests N] [--warmup N]";
 
@@ -39,18 +39,11 @@ pub fn run(sh: &Shell, args: &[String]) -> anyhow::Result<ExitCode> {
 
 fn bench(sh: &Shell, endpoint: &str, options: &[String]) -> anyhow::Result<ExitCode> {
     eprintln!("bench: building and running proxy-bench (release)");
-    let status = cmd!(
+    // Dummy credentials and no instance metadata: nothing may leave the machine.
+    let status = crate::plain_cargo(local_env::apply_xshell(cmd!(
         sh,
         "cargo run --quiet --release -p testkit --bin proxy-bench -- --endpoint {endpoint} {options...}"
-    )
-    // Dummy credentials and no instance metadata: nothing may leave the machine.
-    .env("AWS_ACCESS_KEY_ID", "testing")
-    .env("AWS_SECRET_ACCESS_KEY", "testing")
-    .env("AWS_REGION", "us-east-1")
-    .env("AWS_EC2_METADATA_DISABLED", "true")
-    .env("AWS_CONFIG_FILE", "/dev/null")
-    .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    .env_remove("AWS_PROFILE")
+    )))
     .run();
     match status {
         Ok(()) => Ok(ExitCode::SUCCESS),

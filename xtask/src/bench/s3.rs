@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-use crate::emulator;
+use crate::{emulator, local_env};
 
 /// Objects per bucket unless `--objects` says otherwise: enough for a few DeleteObjects
 /// batches, few enough that seeding (about 200 PutObject per second on the emulator) and the
@@ -149,10 +149,10 @@ impl<'a> Bench<'a> {
             .as_ref()
             .map_or(shared_endpoint, |own| own.endpoint.clone());
         eprintln!("bench: building rm-s3 and aws-proxy (release)");
-        cmd!(
+        crate::plain_cargo(cmd!(
             sh,
             "cargo build --release --quiet -p rm-s3 -p testkit --bin rm-s3 --bin aws-proxy"
-        )
+        ))
         .run()
         .context("building rm-s3 and the proxy")?;
         let out = root.join("target/bench");
@@ -409,21 +409,10 @@ impl<'a> Bench<'a> {
             .server_pid
             .iter()
             .flat_map(|pid| ["--server-pid".to_string(), pid.to_string()]);
-        let line = cmd!(
+        let line = local_env::apply_xshell(cmd!(
             self.sh,
             "{python} scripts/bench/measure.py --stdout {stdout} --stderr {stderr} {server...} -- {program} {args...}"
-        )
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("RUST_LOG")
+        ))
         .read()
         .with_context(|| format!("running {label}"))?;
         Ok(Measured {

@@ -22,8 +22,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-use crate::emulator;
 use crate::steps::STEPS;
+use crate::{emulator, local_env};
 
 const USAGE: &str = "usage: cargo xtask bench workshop [--copies K] [--deploy-time DURATION] [--images N] [--debug]";
 
@@ -184,16 +184,16 @@ fn bench(sh: &Shell, endpoint: &str, options: &Options) -> anyhow::Result<ExitCo
         packages.push("-p".to_string());
         packages.push(step.binary.to_string());
     }
-    cmd!(
+    crate::plain_cargo(cmd!(
         sh,
         "cargo build {release...} --quiet {packages...} -p xtask"
-    )
+    ))
     .run()
     .context("building the step binaries")?;
-    cmd!(
+    crate::plain_cargo(cmd!(
         sh,
         "cargo build {release...} --quiet -p testkit --bin aws-proxy"
-    )
+    ))
     .run()
     .context("building aws-proxy")?;
     let aws = super::s3::awscli(sh)?;
@@ -413,21 +413,7 @@ impl Bench<'_> {
     /// A command in the workspace with dummy credentials: nothing may leave the machine.
     fn command(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
-        command
-            .current_dir(&self.root)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("NO_COLOR", "1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("RM_CLOUDFRONT_POLL_INTERVAL")
-            .env_remove("RUST_LOG");
+        local_env::apply(&mut command).current_dir(&self.root);
         command
     }
 

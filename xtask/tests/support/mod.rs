@@ -48,18 +48,10 @@ pub fn xtask(args: &[&str]) -> Command {
 /// [`xtask`] with arguments that need not be UTF-8.
 pub fn xtask_os<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Command {
     let mut command = Command::new(XTASK);
-    command
+    testkit::hermetic(&mut command)
         .args(args)
         .args(["--bin-dir", &bin_dir().display().to_string()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", testkit::REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("RM_CLOUDFRONT_POLL_INTERVAL", "200ms")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE");
+        .env("RM_CLOUDFRONT_POLL_INTERVAL", "200ms");
     command
 }
 
