@@ -5,11 +5,15 @@
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::{Account, BIN, describe, json, outcome};
-use testkit::proxy::{Proxy, ProxyConfig, Record, Rule};
-use testkit::{command, endpoint, hermetic, unique_name};
+use testkit::proxy::{Proxy, ProxyConfig, Rule};
+use testkit::{command, endpoint, hermetic, send_ctrl_c, unique_name};
+
+/// How long the test waits for the run to reach the pacing wait (a run that never gets there
+/// fails naming what was awaited).
+const TWO_MINUTES: Duration = Duration::from_secs(120);
 
 /// The binary through the proxy, JSON report on stdout, both streams captured.
 fn spawn_through(proxy: &Proxy, args: &[&str]) -> std::process::Child {
@@ -21,31 +25,6 @@ fn spawn_through(proxy: &Proxy, args: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the binary")
-}
-
-/// Polls the proxy log until `found` picks a record, or panics after two minutes (a run that
-/// never gets there: the failure names what was awaited).
-fn wait_for_record(proxy: &Proxy, what: &str, found: impl Fn(&Record) -> bool) -> Record {
-    let start = Instant::now();
-    loop {
-        if let Some(record) = proxy.log().into_iter().find(|r| found(r)) {
-            return record;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "never saw {what}: {:#?}",
-            proxy.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn sigint(child: &std::process::Child) {
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -73,12 +52,14 @@ async fn ctrl_c_during_the_pacing_wait_exits_130_with_a_partial_report_and_a_rer
             &ids[2],
         ],
     );
-    let refused = wait_for_record(&proxy, "a DeleteRestApi refused by the rate limit", |r| {
-        r.operation == "DeleteRestApi" && r.rule == Some(Rule::RestApiDeleteRate)
-    });
+    let refused = proxy.wait_for(
+        "a DeleteRestApi refused by the rate limit",
+        TWO_MINUTES,
+        |r| r.operation == "DeleteRestApi" && r.rule == Some(Rule::RestApiDeleteRate),
+    );
     // Let it settle into the wait that follows the 429.
     std::thread::sleep(Duration::from_millis(300));
-    sigint(&child);
+    send_ctrl_c(&child);
     let output = child.wait_with_output().unwrap();
 
     assert_eq!(output.status.code(), Some(130), "{}", describe(&output));

@@ -9,12 +9,15 @@
 mod support;
 
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_cloudfront::Client;
 use support::*;
 use testkit::proxy::{FaultConfig, FaultKind, Proxy, ProxyConfig, Record, Rule};
-use testkit::{endpoint, hermetic, sdk_config_for};
+use testkit::{endpoint, hermetic, sdk_config_for, send_ctrl_c};
+
+/// How long a test waits for a background run to reach a given call.
+const A_MINUTE: Duration = Duration::from_secs(60);
 
 fn run_through(proxy: &Proxy, args: &[&str]) -> Output {
     command()
@@ -36,22 +39,6 @@ fn spawn_through(proxy: &Proxy, args: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the binary")
-}
-
-/// Polls the proxy log until `found` picks a record, or panics after a minute.
-fn wait_for_record(proxy: &Proxy, what: &str, found: impl Fn(&Record) -> bool) -> Record {
-    let start = Instant::now();
-    loop {
-        if let Some(record) = proxy.log().into_iter().find(|r| found(r)) {
-            return record;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "never saw {what} in the proxy log: {:#?}",
-            proxy.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn assert_no_precondition_failed(records: &[Record]) {
@@ -270,7 +257,7 @@ async fn distribution_not_disabled_on_delete_is_retried_after_a_new_disable() {
     .unwrap();
 
     let child = spawn_through(&proxy, &["--distribution", &id]);
-    wait_for_record(&proxy, "the disable", |r| {
+    proxy.wait_for("the disable", A_MINUTE, |r| {
         r.operation == "UpdateDistribution" && r.succeeded()
     });
     set_enabled(&cf, &id, true).await;
@@ -407,19 +394,15 @@ async fn ctrl_c_during_the_wait_stops_with_a_partial_report() {
             "5m",
         ],
     );
-    wait_for_record(&proxy, "the other distribution's delete", |r| {
+    proxy.wait_for("the other distribution's delete", A_MINUTE, |r| {
         r.operation == "DeleteDistribution"
             && r.resource.as_deref() == Some(other.as_str())
             && r.succeeded()
     });
-    wait_for_record(&proxy, "a poll that reads InProgress", |r| {
+    proxy.wait_for("a poll that reads InProgress", A_MINUTE, |r| {
         r.operation == "GetDistribution" && r.rule == Some(Rule::CloudFrontDeploy)
     });
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    send_ctrl_c(&child);
     let output = child.wait_with_output().unwrap();
 
     assert_eq!(output.status.code(), Some(130), "{}", describe(&output));

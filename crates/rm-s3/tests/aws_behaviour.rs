@@ -305,11 +305,7 @@ async fn ctrl_c_stops_promptly_with_a_partial_report_and_a_rerun_finishes() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    testkit::send_ctrl_c(&child);
     let status = child.wait().unwrap();
     let mut out = String::new();
     child

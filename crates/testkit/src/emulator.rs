@@ -89,3 +89,12 @@ pub fn hermetic(command: &mut std::process::Command) -> &mut std::process::Comma
         .env_remove("AWS_DEFAULT_REGION")
         .env_remove("RUST_LOG")
 }
+
+/// Ctrl-C for a binary a test started in the background: SIGINT, as the terminal sends it.
+pub fn send_ctrl_c(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -INT {} failed", child.id());
+}

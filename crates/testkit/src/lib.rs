@@ -8,6 +8,7 @@ pub mod proxy;
 
 pub use bad_input::assert_bad_input;
 pub use emulator::{
-    ACCOUNT, REGION, command, endpoint, hermetic, sdk_config, sdk_config_for, unique_name,
+    ACCOUNT, REGION, command, endpoint, hermetic, sdk_config, sdk_config_for, send_ctrl_c,
+    unique_name,
 };
 pub use private_moto::PrivateMoto;

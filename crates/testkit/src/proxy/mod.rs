@@ -163,6 +163,29 @@ impl Proxy {
             .collect()
     }
 
+    /// Waits until `found` picks a request from the log and returns it; panics after `within`
+    /// with the log (`what` names the awaited request). For tests that act on a binary running
+    /// in the background once it has reached a given call (Ctrl-C during a wait, ...).
+    pub fn wait_for(
+        &self,
+        what: &str,
+        within: std::time::Duration,
+        found: impl Fn(&Record) -> bool,
+    ) -> Record {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(record) = self.log().into_iter().find(|r| found(r)) {
+                return record;
+            }
+            assert!(
+                start.elapsed() < within,
+                "never saw {what} in the proxy log: {:#?}",
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Forget the log so far (the rules' state is kept).
     pub fn clear_log(&self) {
         self.state.clear_log();
