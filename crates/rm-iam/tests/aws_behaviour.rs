@@ -102,18 +102,7 @@ async fn delete_conflicts_right_after_the_detaches_are_retried_until_the_role_go
 #[tokio::test(flavor = "multi_thread")]
 async fn a_matched_service_linked_role_is_skipped_without_the_flag_and_deleted_with_it() {
     let iam = iam().await;
-    let suffix = unique("shop").replace('-', "");
-    let linked = iam
-        .create_service_linked_role()
-        .aws_service_name("autoscaling.amazonaws.com")
-        .custom_suffix(&suffix)
-        .send()
-        .await
-        .unwrap()
-        .role()
-        .unwrap()
-        .role_name()
-        .to_string();
+    let linked = create_service_linked_role(&iam).await;
     // An ordinary role the same glob matches.
     let ordinary = format!("{linked}-copy");
     create_role(&iam, &ordinary, "/", TRUST_LAMBDA).await;

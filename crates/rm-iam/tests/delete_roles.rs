@@ -292,18 +292,7 @@ async fn the_callers_own_role_is_never_deleted_even_when_matched() {
 #[tokio::test(flavor = "multi_thread")]
 async fn service_linked_roles_need_the_flag_and_go_through_their_own_api() {
     let iam = iam().await;
-    let suffix = unique("shop").replace('-', "");
-    let role = iam
-        .create_service_linked_role()
-        .aws_service_name("autoscaling.amazonaws.com")
-        .custom_suffix(&suffix)
-        .send()
-        .await
-        .unwrap()
-        .role()
-        .unwrap()
-        .role_name()
-        .to_string();
+    let role = create_service_linked_role(&iam).await;
     let proxy = aws_proxy();
 
     let refused = command(BIN)

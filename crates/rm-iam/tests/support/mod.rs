@@ -38,6 +38,23 @@ pub async fn create_role(client: &Client, name: &str, path: &str, trust: &str) -
         .to_string()
 }
 
+/// A service-linked role for Auto Scaling with a fresh custom suffix (`unique("shop")`, without
+/// hyphens); returns its name.
+pub async fn create_service_linked_role(client: &Client) -> String {
+    let suffix = unique("shop").replace('-', "");
+    client
+        .create_service_linked_role()
+        .aws_service_name("autoscaling.amazonaws.com")
+        .custom_suffix(&suffix)
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .role_name()
+        .to_string()
+}
+
 /// A customer-managed policy with `extra_versions` versions besides the first (the last one
 /// made is the default). Returns its ARN.
 pub async fn create_policy(
